@@ -1,0 +1,325 @@
+//! One blocking Redis connection: connect with a deadline, handshake, request/reply with
+//! read and write timeouts, and an [`Interrupt`] that another thread can trigger to make a
+//! blocked call return at once (the binding hands it to Ruby as the unblocking function).
+
+use std::io::Write;
+use std::net::{Shutdown, SocketAddr, TcpStream, ToSocketAddrs};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use redis::{ConnectionAddr, IntoConnectionInfo, RedisError, Value};
+
+use super::Error;
+
+/// How long each phase may take.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Timeouts {
+    pub connect: Duration,
+    pub read: Duration,
+    pub write: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        let second = Duration::from_secs(1);
+        Timeouts { connect: second, read: second, write: second }
+    }
+}
+
+/// Where and how to connect, parsed once at configure time.
+#[derive(Clone)]
+pub struct Settings {
+    host: String,
+    port: u16,
+    db: i64,
+    username: Option<String>,
+    password: Option<String>,
+    timeouts: Timeouts,
+}
+
+impl std::fmt::Debug for Settings {
+    // By hand so the password never reaches a log.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Settings({} db={})", self.address(), self.db)
+    }
+}
+
+impl Settings {
+    /// Parses a `redis://[user:password@]host[:port][/db]` URL.
+    pub fn from_url(url: &str, timeouts: Timeouts) -> Result<Settings, Error> {
+        let bad = |why: &str| Error::Configuration(format!("redis_url is not usable: {why}"));
+        for (name, value) in [("connect", timeouts.connect), ("read", timeouts.read), ("write", timeouts.write)] {
+            if value.is_zero() {
+                return Err(Error::Configuration(format!("{name}_timeout must be greater than zero")));
+            }
+        }
+        let info = url
+            .into_connection_info()
+            .map_err(|_| bad("expected redis://[user:password@]host[:port][/db]"))?;
+        let (host, port) = match info.addr() {
+            ConnectionAddr::Tcp(host, port) => (host.clone(), *port),
+            ConnectionAddr::TcpTls { .. } => return Err(bad("TLS (rediss://) is not supported yet")),
+            _ => return Err(bad("only redis://host:port URLs are supported (unix sockets are not)")),
+        };
+        if host.is_empty() {
+            return Err(bad("it names no host"));
+        }
+        let redis = info.redis_settings();
+        Ok(Settings {
+            host,
+            port,
+            db: redis.db(),
+            username: redis.username().map(str::to_owned),
+            password: redis.password().map(str::to_owned),
+            timeouts,
+        })
+    }
+
+    /// `host:port`, for error messages.
+    pub fn address(&self) -> String {
+        if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+
+    pub fn timeouts(&self) -> Timeouts {
+        self.timeouts
+    }
+}
+
+/// Lets another thread stop a call that is blocked on Redis.
+///
+/// Triggering it shuts the socket down, so a blocked read or write returns at once with an error;
+/// a call that has not connected yet sees the flag and gives up. A triggered call's connection
+/// is never reused.
+#[derive(Default)]
+pub struct Interrupt {
+    triggered: AtomicBool,
+    socket: Mutex<Option<Arc<TcpStream>>>,
+}
+
+impl Interrupt {
+    pub fn new() -> Arc<Interrupt> {
+        Arc::new(Interrupt::default())
+    }
+
+    /// Called from another thread (Ruby's unblocking function).
+    pub fn trigger(&self) {
+        self.triggered.store(true, Ordering::SeqCst);
+        if let Ok(guard) = self.socket.lock() {
+            if let Some(socket) = guard.as_ref() {
+                let _ = socket.shutdown(Shutdown::Both);
+            }
+        }
+    }
+
+    pub fn is_triggered(&self) -> bool {
+        self.triggered.load(Ordering::SeqCst)
+    }
+
+    fn watch(&self, socket: Arc<TcpStream>) -> Result<(), Error> {
+        if let Ok(mut guard) = self.socket.lock() {
+            *guard = Some(socket);
+        }
+        // Checked after publishing the socket: a trigger racing with us either sees the socket
+        // or is seen here.
+        if self.is_triggered() {
+            return Err(interrupted());
+        }
+        Ok(())
+    }
+}
+
+fn interrupted() -> Error {
+    Error::Connection("the call to Redis was interrupted".into())
+}
+
+/// An open, authenticated connection with the right database selected.
+pub struct Connection {
+    stream: TcpStream,
+    /// A duplicate of the socket, so an [`Interrupt`] can shut it down from another thread.
+    shutdown_handle: Arc<TcpStream>,
+    parser: redis::Parser,
+    address: String,
+}
+
+impl Connection {
+    pub fn open(settings: &Settings, interrupt: &Interrupt) -> Result<Connection, Error> {
+        let address = settings.address();
+        let deadline = Instant::now() + settings.timeouts.connect;
+        let cannot = |why: String| Error::CannotConnect(format!("cannot connect to Redis at {address}: {why}"));
+        if interrupt.is_triggered() {
+            return Err(interrupted());
+        }
+        let addrs: Vec<SocketAddr> = (settings.host.as_str(), settings.port)
+            .to_socket_addrs()
+            .map_err(|e| cannot(e.to_string()))?
+            .collect();
+        let mut last_error = String::from("the host name resolves to no address");
+        let mut stream = None;
+        for addr in addrs {
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            if remaining.is_zero() {
+                last_error = format!("timed out after {:?}", settings.timeouts.connect);
+                break;
+            }
+            match TcpStream::connect_timeout(&addr, remaining) {
+                Ok(s) => {
+                    stream = Some(s);
+                    break;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {
+                    last_error = format!("timed out after {:?}", settings.timeouts.connect);
+                }
+                Err(e) => last_error = e.to_string(),
+            }
+        }
+        let stream = stream.ok_or_else(|| cannot(last_error))?;
+        let setup = |stream: &TcpStream| -> std::io::Result<Arc<TcpStream>> {
+            stream.set_nodelay(true)?;
+            stream.set_read_timeout(Some(settings.timeouts.read))?;
+            stream.set_write_timeout(Some(settings.timeouts.write))?;
+            Ok(Arc::new(stream.try_clone()?))
+        };
+        let shutdown_handle = setup(&stream).map_err(|e| cannot(e.to_string()))?;
+        interrupt.watch(Arc::clone(&shutdown_handle))?;
+        let mut connection = Connection { stream, shutdown_handle, parser: redis::Parser::new(), address };
+        connection.handshake(settings, interrupt).map_err(|e| match e {
+            Error::Timeout(m) | Error::Connection(m) if !interrupt.is_triggered() => Error::CannotConnect(m),
+            other => other,
+        })?;
+        Ok(connection)
+    }
+
+    /// Sends one packed command and reads its reply. Error replies become [`Error::Command`].
+    pub fn request(&mut self, packed: &[u8], interrupt: &Interrupt) -> Result<Value, Error> {
+        self.stream
+            .write_all(packed)
+            .map_err(|e| self.io_error(RedisError::from(e), interrupt))?;
+        let reply = self
+            .parser
+            .parse_value(&mut self.stream)
+            .map_err(|e| self.io_error(e, interrupt))?;
+        match reply {
+            Value::ServerError(e) => Err(Error::Command {
+                code: e.code().to_owned(),
+                message: match e.details() {
+                    Some(details) => format!("{} {}", e.code(), details),
+                    None => e.code().to_owned(),
+                },
+            }),
+            other => Ok(other),
+        }
+    }
+
+    /// Lets `interrupt` reach this connection during the next request.
+    pub fn watch_with(&self, interrupt: &Interrupt) -> Result<(), Error> {
+        interrupt.watch(Arc::clone(&self.shutdown_handle))
+    }
+
+    fn handshake(&mut self, settings: &Settings, interrupt: &Interrupt) -> Result<(), Error> {
+        if let Some(password) = &settings.password {
+            let mut auth = redis::cmd("AUTH");
+            if let Some(username) = &settings.username {
+                auth.arg(username);
+            }
+            auth.arg(password);
+            self.request(&auth.get_packed_command(), interrupt)?;
+        }
+        if settings.db != 0 {
+            self.request(&redis::cmd("SELECT").arg(settings.db).get_packed_command(), interrupt)?;
+        }
+        Ok(())
+    }
+
+    fn io_error(&self, e: RedisError, interrupt: &Interrupt) -> Error {
+        if interrupt.is_triggered() {
+            interrupted()
+        } else if e.is_timeout() {
+            Error::Timeout(format!("Redis at {} did not answer in time", self.address))
+        } else {
+            Error::Connection(format!("lost the connection to Redis at {}: {}", self.address, e))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_host_port_db_and_credentials() {
+        let s = Settings::from_url("redis://user:s3cret@127.0.0.1:6380/2", Timeouts::default()).unwrap();
+        assert_eq!(s.address(), "127.0.0.1:6380");
+        assert_eq!(s.db, 2);
+        assert_eq!(s.username.as_deref(), Some("user"));
+        assert_eq!(s.password.as_deref(), Some("s3cret"));
+        assert!(!format!("{s:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn rejects_urls_it_cannot_use() {
+        for url in ["", "not a url", "http://127.0.0.1", "redis://", "unix:///tmp/redis.sock"] {
+            assert!(
+                matches!(Settings::from_url(url, Timeouts::default()), Err(Error::Configuration(_))),
+                "{url:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn rejects_zero_timeouts() {
+        let timeouts = Timeouts { read: Duration::ZERO, ..Timeouts::default() };
+        assert!(matches!(
+            Settings::from_url("redis://127.0.0.1", timeouts),
+            Err(Error::Configuration(m)) if m.contains("read_timeout")
+        ));
+    }
+
+    #[test]
+    fn a_closed_port_is_a_cannot_connect_error() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        drop(listener);
+        let s = Settings::from_url(&format!("redis://127.0.0.1:{port}"), Timeouts::default()).unwrap();
+        assert!(matches!(Connection::open(&s, &Interrupt::default()), Err(Error::CannotConnect(_))));
+    }
+
+    #[test]
+    fn a_triggered_interrupt_stops_a_blocked_read() {
+        // A server that accepts and never answers.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let timeouts = Timeouts { read: Duration::from_secs(30), ..Timeouts::default() };
+        let s = Settings::from_url(&format!("redis://127.0.0.1:{port}"), timeouts).unwrap();
+        let interrupt = Interrupt::new();
+        let mut connection = Connection::open(&s, &interrupt).unwrap();
+        let _peer = listener.accept().unwrap();
+        let trigger = Arc::clone(&interrupt);
+        let started = Instant::now();
+        let killer = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(100));
+            trigger.trigger();
+        });
+        let result = connection.request(&redis::cmd("PING").get_packed_command(), &interrupt);
+        killer.join().unwrap();
+        assert!(matches!(result, Err(Error::Connection(m)) if m.contains("interrupted")));
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+
+    #[test]
+    fn a_silent_server_is_a_timeout() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let timeouts = Timeouts { read: Duration::from_millis(100), ..Timeouts::default() };
+        let s = Settings::from_url(&format!("redis://127.0.0.1:{port}"), timeouts).unwrap();
+        let interrupt = Interrupt::new();
+        let mut connection = Connection::open(&s, &interrupt).unwrap();
+        let _peer = listener.accept().unwrap();
+        let result = connection.request(&redis::cmd("PING").get_packed_command(), &interrupt);
+        assert!(matches!(result, Err(Error::Timeout(_))), "{result:?}");
+    }
+}

@@ -1,0 +1,15 @@
+//! The pure-Rust core: no Ruby types here, so every piece is tested with plain `cargo test`.
+//!
+//! - [`token`]: where tokens are minted and checked.
+//! - [`codec`]: where the stored JSON comes from, and how it is read back.
+//! - [`connection`]: one Redis connection with timeouts and an interrupt handle.
+//! - [`store`]: the storage layout and the connection pool, one round trip per operation.
+//! - [`error`]: every failure the core can report.
+
+pub mod codec;
+pub mod connection;
+pub mod error;
+pub mod store;
+pub mod token;
+
+pub use error::Error;
