@@ -26,6 +26,8 @@ pub enum PathSegment {
 pub enum EncodeErrorKind {
     /// A value of a type JSON cannot hold; the string names the Ruby class.
     Unsupported(String),
+    /// The session data itself is not a Hash; the string names its class.
+    NotAHash(String),
     /// A Hash key that is neither a String nor a Symbol; the string names its class.
     UnsupportedKey(String),
     NonFiniteFloat,
@@ -45,7 +47,10 @@ pub struct EncodeError {
 
 impl EncodeError {
     pub fn new(kind: EncodeErrorKind) -> Self {
-        EncodeError { kind, reversed_path: Vec::new() }
+        EncodeError {
+            kind,
+            reversed_path: Vec::new(),
+        }
     }
 
     /// Records that the failing value sits under `key` of the enclosing Hash.
@@ -81,15 +86,24 @@ impl fmt::Display for EncodeError {
             EncodeErrorKind::Unsupported(class) => {
                 write!(f, "{path} is a {class}, which JSON cannot hold (use String, Integer, Float, true, false, nil, Array or Hash)")
             }
+            EncodeErrorKind::NotAHash(class) => {
+                write!(f, "session data must be a Hash, got a {class}")
+            }
             EncodeErrorKind::UnsupportedKey(class) => {
-                write!(f, "{path} has a {class} key; keys must be Strings or Symbols")
+                write!(
+                    f,
+                    "{path} has a {class} key; keys must be Strings or Symbols"
+                )
             }
             EncodeErrorKind::NonFiniteFloat => {
                 write!(f, "{path} is NaN or Infinity, which JSON cannot hold")
             }
             EncodeErrorKind::InvalidUtf8 => write!(f, "{path} is not a valid UTF-8 string"),
             EncodeErrorKind::TooDeep => {
-                write!(f, "{path} nests Hashes and Arrays deeper than {MAX_DEPTH} levels")
+                write!(
+                    f,
+                    "{path} nests Hashes and Arrays deeper than {MAX_DEPTH} levels"
+                )
             }
             EncodeErrorKind::TooLarge(limit) => {
                 write!(f, "the session data at {path} grows the JSON past max_payload_bytes ({limit} bytes)")
@@ -154,7 +168,8 @@ impl Encoder {
 
     /// Bytes of a string that must first be checked for UTF-8.
     pub fn string_bytes(&mut self, value: &[u8]) -> Result<()> {
-        let text = std::str::from_utf8(value).map_err(|_| EncodeError::new(EncodeErrorKind::InvalidUtf8))?;
+        let text = std::str::from_utf8(value)
+            .map_err(|_| EncodeError::new(EncodeErrorKind::InvalidUtf8))?;
         self.string(text)
     }
 
@@ -169,7 +184,9 @@ impl Encoder {
     pub fn big_integer(&mut self, digits: &str) -> Result<()> {
         let body = digits.strip_prefix('-').unwrap_or(digits);
         if body.is_empty() || !body.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(EncodeError::new(EncodeErrorKind::Unsupported("Integer".into())));
+            return Err(EncodeError::new(EncodeErrorKind::Unsupported(
+                "Integer".into(),
+            )));
         }
         self.reserve(digits.len())?;
         self.separate();
@@ -188,7 +205,8 @@ impl Encoder {
 
     pub fn boolean(&mut self, value: bool) -> Result<()> {
         self.separate();
-        self.out.extend_from_slice(if value { b"true" } else { b"false" });
+        self.out
+            .extend_from_slice(if value { b"true" } else { b"false" });
         self.finish_value()
     }
 
@@ -262,10 +280,14 @@ impl fmt::Display for DecodeError {
 }
 
 /// Parses a stored entry. Entries are JSON objects; anything else is reported, never guessed at.
-pub fn decode(bytes: &[u8]) -> std::result::Result<serde_json::Map<String, serde_json::Value>, DecodeError> {
+pub fn decode(
+    bytes: &[u8],
+) -> std::result::Result<serde_json::Map<String, serde_json::Value>, DecodeError> {
     match serde_json::from_slice::<serde_json::Value>(bytes) {
         Ok(serde_json::Value::Object(map)) => Ok(map),
-        Ok(_) => Err(DecodeError("the entry stored in Redis is JSON but not an object".into())),
+        Ok(_) => Err(DecodeError(
+            "the entry stored in Redis is JSON but not an object".into(),
+        )),
         Err(e) => Err(DecodeError(format!(
             "the entry stored in Redis is not valid JSON ({} at line {} column {})",
             match e.classify() {
@@ -349,13 +371,18 @@ mod tests {
     fn floats_keep_a_fraction_so_they_read_back_as_floats() {
         assert_eq!(encode(|e| e.float(1.0)).unwrap(), "1.0");
         let json = encode(|e| e.float(1e300)).unwrap();
-        assert!(matches!(classify_number(&serde_json::from_str(&json).unwrap()), Number::Float(f) if f == 1e300));
+        assert!(
+            matches!(classify_number(&serde_json::from_str(&json).unwrap()), Number::Float(f) if f == 1e300)
+        );
     }
 
     #[test]
     fn rejects_non_finite_floats() {
         for f in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
-            assert_eq!(encode(|e| e.float(f)).unwrap_err().kind, EncodeErrorKind::NonFiniteFloat);
+            assert_eq!(
+                encode(|e| e.float(f)).unwrap_err().kind,
+                EncodeErrorKind::NonFiniteFloat
+            );
         }
     }
 
@@ -371,7 +398,10 @@ mod tests {
         for _ in 0..MAX_DEPTH {
             encoder.begin_array().unwrap();
         }
-        assert_eq!(encoder.begin_array().unwrap_err().kind, EncodeErrorKind::TooDeep);
+        assert_eq!(
+            encoder.begin_array().unwrap_err().kind,
+            EncodeErrorKind::TooDeep
+        );
     }
 
     #[test]
@@ -380,7 +410,10 @@ mod tests {
         encoder.begin_object().unwrap();
         encoder.key("k").unwrap();
         let huge = "x".repeat(10_000_000);
-        assert_eq!(encoder.string(&huge).unwrap_err().kind, EncodeErrorKind::TooLarge(100));
+        assert_eq!(
+            encoder.string(&huge).unwrap_err().kind,
+            EncodeErrorKind::TooLarge(100)
+        );
         assert!(encoder.into_bytes().len() < 100);
     }
 
@@ -411,7 +444,10 @@ mod tests {
     fn decodes_objects_only() {
         assert!(decode(br#"{"a":1}"#).is_ok());
         assert!(decode(b"[1]").is_err());
-        assert!(decode(b"{").unwrap_err().to_string().contains("not valid JSON"));
+        assert!(decode(b"{")
+            .unwrap_err()
+            .to_string()
+            .contains("not valid JSON"));
     }
 
     #[test]
@@ -421,6 +457,9 @@ mod tests {
         assert_eq!(classify_number(&n("1e3")), Number::Float(1000.0));
         assert_eq!(classify_number(&n("-0.5")), Number::Float(-0.5));
         let big = n("123456789012345678901234567890");
-        assert_eq!(classify_number(&big), Number::BigInteger("123456789012345678901234567890"));
+        assert_eq!(
+            classify_number(&big),
+            Number::BigInteger("123456789012345678901234567890")
+        );
     }
 }

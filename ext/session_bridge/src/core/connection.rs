@@ -23,7 +23,11 @@ pub struct Timeouts {
 impl Default for Timeouts {
     fn default() -> Self {
         let second = Duration::from_secs(1);
-        Timeouts { connect: second, read: second, write: second }
+        Timeouts {
+            connect: second,
+            read: second,
+            write: second,
+        }
     }
 }
 
@@ -49,9 +53,15 @@ impl Settings {
     /// Parses a `redis://[user:password@]host[:port][/db]` URL.
     pub fn from_url(url: &str, timeouts: Timeouts) -> Result<Settings, Error> {
         let bad = |why: &str| Error::Configuration(format!("redis_url is not usable: {why}"));
-        for (name, value) in [("connect", timeouts.connect), ("read", timeouts.read), ("write", timeouts.write)] {
+        for (name, value) in [
+            ("connect", timeouts.connect),
+            ("read", timeouts.read),
+            ("write", timeouts.write),
+        ] {
             if value.is_zero() {
-                return Err(Error::Configuration(format!("{name}_timeout must be greater than zero")));
+                return Err(Error::Configuration(format!(
+                    "{name}_timeout must be greater than zero"
+                )));
             }
         }
         let info = url
@@ -59,8 +69,14 @@ impl Settings {
             .map_err(|_| bad("expected redis://[user:password@]host[:port][/db]"))?;
         let (host, port) = match info.addr() {
             ConnectionAddr::Tcp(host, port) => (host.clone(), *port),
-            ConnectionAddr::TcpTls { .. } => return Err(bad("TLS (rediss://) is not supported yet")),
-            _ => return Err(bad("only redis://host:port URLs are supported (unix sockets are not)")),
+            ConnectionAddr::TcpTls { .. } => {
+                return Err(bad("TLS (rediss://) is not supported yet"))
+            }
+            _ => {
+                return Err(bad(
+                    "only redis://host:port URLs are supported (unix sockets are not)",
+                ))
+            }
         };
         if host.is_empty() {
             return Err(bad("it names no host"));
@@ -150,7 +166,9 @@ impl Connection {
     pub fn open(settings: &Settings, interrupt: &Interrupt) -> Result<Connection, Error> {
         let address = settings.address();
         let deadline = Instant::now() + settings.timeouts.connect;
-        let cannot = |why: String| Error::CannotConnect(format!("cannot connect to Redis at {address}: {why}"));
+        let cannot = |why: String| {
+            Error::CannotConnect(format!("cannot connect to Redis at {address}: {why}"))
+        };
         if interrupt.is_triggered() {
             return Err(interrupted());
         }
@@ -186,11 +204,20 @@ impl Connection {
         };
         let shutdown_handle = setup(&stream).map_err(|e| cannot(e.to_string()))?;
         interrupt.watch(Arc::clone(&shutdown_handle))?;
-        let mut connection = Connection { stream, shutdown_handle, parser: redis::Parser::new(), address };
-        connection.handshake(settings, interrupt).map_err(|e| match e {
-            Error::Timeout(m) | Error::Connection(m) if !interrupt.is_triggered() => Error::CannotConnect(m),
-            other => other,
-        })?;
+        let mut connection = Connection {
+            stream,
+            shutdown_handle,
+            parser: redis::Parser::new(),
+            address,
+        };
+        connection
+            .handshake(settings, interrupt)
+            .map_err(|e| match e {
+                Error::Timeout(m) | Error::Connection(m) if !interrupt.is_triggered() => {
+                    Error::CannotConnect(m)
+                }
+                other => other,
+            })?;
         Ok(connection)
     }
 
@@ -230,7 +257,10 @@ impl Connection {
             self.request(&auth.get_packed_command(), interrupt)?;
         }
         if settings.db != 0 {
-            self.request(&redis::cmd("SELECT").arg(settings.db).get_packed_command(), interrupt)?;
+            self.request(
+                &redis::cmd("SELECT").arg(settings.db).get_packed_command(),
+                interrupt,
+            )?;
         }
         Ok(())
     }
@@ -241,7 +271,10 @@ impl Connection {
         } else if e.is_timeout() {
             Error::Timeout(format!("Redis at {} did not answer in time", self.address))
         } else {
-            Error::Connection(format!("lost the connection to Redis at {}: {}", self.address, e))
+            Error::Connection(format!(
+                "lost the connection to Redis at {}: {}",
+                self.address, e
+            ))
         }
     }
 }
@@ -252,7 +285,8 @@ mod tests {
 
     #[test]
     fn parses_host_port_db_and_credentials() {
-        let s = Settings::from_url("redis://user:s3cret@127.0.0.1:6380/2", Timeouts::default()).unwrap();
+        let s = Settings::from_url("redis://user:s3cret@127.0.0.1:6380/2", Timeouts::default())
+            .unwrap();
         assert_eq!(s.address(), "127.0.0.1:6380");
         assert_eq!(s.db, 2);
         assert_eq!(s.username.as_deref(), Some("user"));
@@ -262,9 +296,18 @@ mod tests {
 
     #[test]
     fn rejects_urls_it_cannot_use() {
-        for url in ["", "not a url", "http://127.0.0.1", "redis://", "unix:///tmp/redis.sock"] {
+        for url in [
+            "",
+            "not a url",
+            "http://127.0.0.1",
+            "redis://",
+            "unix:///tmp/redis.sock",
+        ] {
             assert!(
-                matches!(Settings::from_url(url, Timeouts::default()), Err(Error::Configuration(_))),
+                matches!(
+                    Settings::from_url(url, Timeouts::default()),
+                    Err(Error::Configuration(_))
+                ),
                 "{url:?}"
             );
         }
@@ -272,7 +315,10 @@ mod tests {
 
     #[test]
     fn rejects_zero_timeouts() {
-        let timeouts = Timeouts { read: Duration::ZERO, ..Timeouts::default() };
+        let timeouts = Timeouts {
+            read: Duration::ZERO,
+            ..Timeouts::default()
+        };
         assert!(matches!(
             Settings::from_url("redis://127.0.0.1", timeouts),
             Err(Error::Configuration(m)) if m.contains("read_timeout")
@@ -284,8 +330,12 @@ mod tests {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         drop(listener);
-        let s = Settings::from_url(&format!("redis://127.0.0.1:{port}"), Timeouts::default()).unwrap();
-        assert!(matches!(Connection::open(&s, &Interrupt::default()), Err(Error::CannotConnect(_))));
+        let s =
+            Settings::from_url(&format!("redis://127.0.0.1:{port}"), Timeouts::default()).unwrap();
+        assert!(matches!(
+            Connection::open(&s, &Interrupt::default()),
+            Err(Error::CannotConnect(_))
+        ));
     }
 
     #[test]
@@ -293,7 +343,10 @@ mod tests {
         // A server that accepts and never answers.
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
-        let timeouts = Timeouts { read: Duration::from_secs(30), ..Timeouts::default() };
+        let timeouts = Timeouts {
+            read: Duration::from_secs(30),
+            ..Timeouts::default()
+        };
         let s = Settings::from_url(&format!("redis://127.0.0.1:{port}"), timeouts).unwrap();
         let interrupt = Interrupt::new();
         let mut connection = Connection::open(&s, &interrupt).unwrap();
@@ -314,7 +367,10 @@ mod tests {
     fn a_silent_server_is_a_timeout() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
-        let timeouts = Timeouts { read: Duration::from_millis(100), ..Timeouts::default() };
+        let timeouts = Timeouts {
+            read: Duration::from_millis(100),
+            ..Timeouts::default()
+        };
         let s = Settings::from_url(&format!("redis://127.0.0.1:{port}"), timeouts).unwrap();
         let interrupt = Interrupt::new();
         let mut connection = Connection::open(&s, &interrupt).unwrap();

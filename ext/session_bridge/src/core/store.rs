@@ -30,24 +30,36 @@ impl Layout {
                 "store_key must be 1 to 256 printable ASCII characters without spaces".into(),
             ));
         }
-        Ok(Layout::Hash { store_key: store_key.to_owned() })
+        Ok(Layout::Hash {
+            store_key: store_key.to_owned(),
+        })
     }
 
     fn publish_command(&self, token: &str, json: &[u8]) -> Vec<u8> {
         match self {
-            Layout::Hash { store_key } => redis::cmd("HSET").arg(store_key).arg(token).arg(json).get_packed_command(),
+            Layout::Hash { store_key } => redis::cmd("HSET")
+                .arg(store_key)
+                .arg(token)
+                .arg(json)
+                .get_packed_command(),
         }
     }
 
     fn fetch_command(&self, token: &str) -> Vec<u8> {
         match self {
-            Layout::Hash { store_key } => redis::cmd("HGET").arg(store_key).arg(token).get_packed_command(),
+            Layout::Hash { store_key } => redis::cmd("HGET")
+                .arg(store_key)
+                .arg(token)
+                .get_packed_command(),
         }
     }
 
     fn revoke_command(&self, token: &str) -> Vec<u8> {
         match self {
-            Layout::Hash { store_key } => redis::cmd("HDEL").arg(store_key).arg(token).get_packed_command(),
+            Layout::Hash { store_key } => redis::cmd("HDEL")
+                .arg(store_key)
+                .arg(token)
+                .get_packed_command(),
         }
     }
 }
@@ -77,7 +89,10 @@ impl Store {
                 settings,
                 layout,
                 pool_size,
-                pool: Mutex::new(Pool { pid: std::process::id(), idle: Vec::new() }),
+                pool: Mutex::new(Pool {
+                    pid: std::process::id(),
+                    idle: Vec::new(),
+                }),
             }),
         }
     }
@@ -111,7 +126,9 @@ impl Store {
     /// Returns a healthy connection to the pool; a broken one is closed here.
     pub fn checkin(&self, mut lease: Lease) {
         lease.discarded.clear();
-        let Some(connection) = lease.connection.take() else { return };
+        let Some(connection) = lease.connection.take() else {
+            return;
+        };
         if lease.interrupt.is_triggered() {
             return;
         }
@@ -123,10 +140,11 @@ impl Store {
     }
 
     fn lock_pool(&self) -> Result<std::sync::MutexGuard<'_, Pool>, Error> {
-        self.shared
-            .pool
-            .lock()
-            .map_err(|_| Error::Connection("the connection pool is unusable after a crash in another thread".into()))
+        self.shared.pool.lock().map_err(|_| {
+            Error::Connection(
+                "the connection pool is unusable after a crash in another thread".into(),
+            )
+        })
     }
 }
 
@@ -181,7 +199,9 @@ impl Lease {
     fn run(&mut self, command: &[u8]) -> Result<Value, Error> {
         let reused = self.connection.is_some();
         match self.run_once(command) {
-            Err(Error::Connection(_)) if reused && !self.interrupt.is_triggered() => self.run_once(command),
+            Err(Error::Connection(_)) if reused && !self.interrupt.is_triggered() => {
+                self.run_once(command)
+            }
             result => result,
         }
     }
@@ -211,5 +231,7 @@ fn unexpected(command: &str, reply: &Value) -> Error {
         Value::Int(_) => "an integer",
         _ => "an unexpected reply",
     };
-    Error::Connection(format!("Redis answered {command} with {kind}; is this a Redis server?"))
+    Error::Connection(format!(
+        "Redis answered {command} with {kind}; is this a Redis server?"
+    ))
 }

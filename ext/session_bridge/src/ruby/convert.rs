@@ -1,0 +1,223 @@
+//! Ruby values to JSON bytes (through the core's streaming [`Encoder`]) and parsed JSON back to
+//! Ruby values.
+
+use magnus::{
+    prelude::*, r_hash::ForEach, rb_sys::AsRawValue, Error, Fixnum, Float, IntoValue, RArray,
+    RBignum, RHash, RString, Ruby, Symbol, Value,
+};
+use serde_json::{Map, Value as Json};
+
+use crate::core::codec::{self, EncodeError, EncodeErrorKind, Encoder, Number};
+
+/// The chain of Hashes and Arrays being walked, kept on the stack (so the GC sees them) and
+/// used to tell a cycle from deep nesting.
+struct Ancestors<'a> {
+    container: Value,
+    parent: Option<&'a Ancestors<'a>>,
+}
+
+impl Ancestors<'_> {
+    fn contains(&self, value: Value) -> bool {
+        let mut node = Some(self);
+        while let Some(ancestor) = node {
+            if ancestor.container.as_raw() == value.as_raw() {
+                return true;
+            }
+            node = ancestor.parent;
+        }
+        false
+    }
+}
+
+/// Encodes the session data, which must be a Hash, as JSON.
+pub fn encode(data: Value, max_bytes: usize) -> Result<Vec<u8>, EncodeError> {
+    let hash = RHash::from_value(data)
+        .ok_or_else(|| EncodeError::new(EncodeErrorKind::NotAHash(class_name(data))))?;
+    let mut encoder = Encoder::new(max_bytes);
+    encode_hash(&mut encoder, hash, None)?;
+    Ok(encoder.into_bytes())
+}
+
+fn encode_value(
+    encoder: &mut Encoder,
+    value: Value,
+    parent: Option<&Ancestors>,
+) -> Result<(), EncodeError> {
+    if let Some(string) = RString::from_value(value) {
+        return encode_string(encoder, string);
+    }
+    if let Some(fixnum) = Fixnum::from_value(value) {
+        return encoder.integer(fixnum.to_i64());
+    }
+    if value.is_nil() {
+        return encoder.null();
+    }
+    if value.as_raw() == rb_sys::Qtrue as rb_sys::VALUE {
+        return encoder.boolean(true);
+    }
+    if value.as_raw() == rb_sys::Qfalse as rb_sys::VALUE {
+        return encoder.boolean(false);
+    }
+    if let Some(float) = Float::from_value(value) {
+        return encoder.float(float.to_f64());
+    }
+    if let Some(hash) = RHash::from_value(value) {
+        return encode_hash(encoder, hash, parent);
+    }
+    if let Some(array) = RArray::from_value(value) {
+        return encode_array(encoder, array, parent);
+    }
+    if let Some(bignum) = RBignum::from_value(value) {
+        let digits: RString = bignum.funcall("to_s", ()).map_err(|_| unsupported(value))?;
+        // SAFETY: the slice is used before any other call into Ruby.
+        let digits = unsafe { digits.as_slice() };
+        return encoder.big_integer(std::str::from_utf8(digits).unwrap_or(""));
+    }
+    Err(unsupported(value))
+}
+
+fn encode_hash(
+    encoder: &mut Encoder,
+    hash: RHash,
+    parent: Option<&Ancestors>,
+) -> Result<(), EncodeError> {
+    refuse_cycle(hash.as_value(), parent)?;
+    encoder.begin_object()?;
+    let here = Ancestors {
+        container: hash.as_value(),
+        parent,
+    };
+    let mut failure = None;
+    let walked = hash.foreach(|key: Value, value: Value| {
+        let step = encode_key(encoder, key).and_then(|name| {
+            encode_value(encoder, value, Some(&here)).map_err(|e| e.under_key(&name))
+        });
+        match step {
+            Ok(()) => Ok(ForEach::Continue),
+            Err(e) => {
+                failure = Some(e);
+                Ok(ForEach::Stop)
+            }
+        }
+    });
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    walked.map_err(|_| unsupported(hash.as_value()))?;
+    encoder.end_object();
+    Ok(())
+}
+
+fn encode_array(
+    encoder: &mut Encoder,
+    array: RArray,
+    parent: Option<&Ancestors>,
+) -> Result<(), EncodeError> {
+    refuse_cycle(array.as_value(), parent)?;
+    encoder.begin_array()?;
+    let here = Ancestors {
+        container: array.as_value(),
+        parent,
+    };
+    // The length is read each time round: nothing stops a caller's other thread from shrinking it.
+    let mut index = 0;
+    while index < array.len() {
+        let item: Value = array
+            .entry(index as isize)
+            .map_err(|_| unsupported(array.as_value()))?;
+        encode_value(encoder, item, Some(&here)).map_err(|e| e.at_index(index))?;
+        index += 1;
+    }
+    encoder.end_array();
+    Ok(())
+}
+
+fn refuse_cycle(container: Value, parent: Option<&Ancestors>) -> Result<(), EncodeError> {
+    match parent {
+        Some(ancestors) if ancestors.contains(container) => {
+            Err(EncodeError::new(EncodeErrorKind::Cycle))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Writes a key and returns its text, for the error path.
+fn encode_key(encoder: &mut Encoder, key: Value) -> Result<String, EncodeError> {
+    let text = if let Some(string) = RString::from_value(key) {
+        string_text(string)?
+    } else if let Some(symbol) = Symbol::from_value(key) {
+        symbol
+            .name()
+            .map(|name| name.into_owned())
+            .map_err(|_| unsupported(key))?
+    } else {
+        return Err(EncodeError::new(EncodeErrorKind::UnsupportedKey(
+            class_name(key),
+        )));
+    };
+    encoder.key(&text).map_err(|e| e.under_key(&text))?;
+    Ok(text)
+}
+
+fn encode_string(encoder: &mut Encoder, string: RString) -> Result<(), EncodeError> {
+    check_encoding(string)?;
+    // SAFETY: the slice is used before any other call into Ruby.
+    encoder.string_bytes(unsafe { string.as_slice() })
+}
+
+fn string_text(string: RString) -> Result<String, EncodeError> {
+    check_encoding(string)?;
+    // SAFETY: copied out before any other call into Ruby.
+    let bytes = unsafe { string.as_slice() }.to_vec();
+    String::from_utf8(bytes).map_err(|_| EncodeError::new(EncodeErrorKind::InvalidUtf8))
+}
+
+/// UTF-8, US-ASCII and binary strings are accepted when their bytes are valid UTF-8.
+fn check_encoding(string: RString) -> Result<(), EncodeError> {
+    let ruby = Ruby::get_with(string);
+    let index = string.enc_get();
+    if string.is_utf8_compatible_encoding() || index == ruby.ascii8bit_encindex() {
+        Ok(())
+    } else {
+        Err(EncodeError::new(EncodeErrorKind::InvalidUtf8))
+    }
+}
+
+fn unsupported(value: Value) -> EncodeError {
+    EncodeError::new(EncodeErrorKind::Unsupported(class_name(value)))
+}
+
+fn class_name(value: Value) -> String {
+    // SAFETY: the name is copied out at once.
+    unsafe { value.classname() }.into_owned()
+}
+
+/// Builds the Ruby Hash for a stored entry: String keys, as `JSON.parse` would.
+pub fn to_ruby_hash(ruby: &Ruby, map: &Map<String, Json>) -> Result<RHash, Error> {
+    let hash = ruby.hash_new();
+    for (key, value) in map {
+        hash.aset(ruby.str_new(key), to_ruby(ruby, value)?)?;
+    }
+    Ok(hash)
+}
+
+fn to_ruby(ruby: &Ruby, value: &Json) -> Result<Value, Error> {
+    Ok(match value {
+        Json::Null => ruby.qnil().as_value(),
+        Json::Bool(b) => b.into_value_with(ruby),
+        Json::String(s) => ruby.str_new(s).as_value(),
+        Json::Number(n) => match codec::classify_number(n) {
+            Number::Integer(i) => ruby.integer_from_i64(i).as_value(),
+            Number::Float(f) => ruby.float_from_f64(f).as_value(),
+            Number::BigInteger(digits) => ruby.module_kernel().funcall("Integer", (digits,))?,
+        },
+        Json::Array(items) => {
+            let array = ruby.ary_new_capa(items.len());
+            for item in items {
+                array.push(to_ruby(ruby, item)?)?;
+            }
+            array.as_value()
+        }
+        Json::Object(map) => to_ruby_hash(ruby, map)?.as_value(),
+    })
+}

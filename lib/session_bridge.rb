@@ -1,0 +1,80 @@
+# frozen_string_literal: true
+
+require "session_bridge/version"
+require "session_bridge/errors"
+require "session_bridge/session_bridge"
+require "session_bridge/configuration"
+require "session_bridge/controller"
+
+# Shares a signed-in user's session with non-Ruby servers (a Node.js Socket.IO server, say)
+# through Redis: a token in a cookie, a JSON copy of chosen session data under that token.
+#
+#   SessionBridge.configure do |config|
+#     config.redis_url = ENV.fetch("REDIS_URL", "redis://127.0.0.1:6379/0")
+#     config.session_data { |user| { "user_id" => user.id, "username" => user.email } }
+#   end
+#
+#   class ApplicationController < ActionController::Base
+#     include SessionBridge
+#   end
+module SessionBridge
+  @lock = Mutex.new
+
+  class << self
+    # `include SessionBridge` in a controller publishes on sign-in and revokes on sign-out.
+    def included(controller)
+      super
+      controller.prepend(Controller)
+    end
+
+    # The settings in force. Change them with configure.
+    def configuration
+      @configuration || @lock.synchronize { @configuration ||= Configuration.new.freeze }
+    end
+
+    # Yields a copy of the settings; applies it only when every setting is valid. On
+    # ConfigurationError the previous settings stay in force.
+    def configure
+      candidate = configuration.dup
+      yield candidate
+      client = candidate.build_client
+      candidate.freeze
+      @lock.synchronize do
+        @configuration = candidate
+        @client = client
+      end
+      candidate
+    end
+
+    # Stores a JSON copy of `data` (a Hash) under a new token and returns the token.
+    # Raises SerializationError (nothing written) or a ConnectionError / CommandError.
+    def publish(data, session_id: nil)
+      client.publish(data, session_id.to_s)
+    end
+
+    # The Hash stored under `token` (String keys), or nil. A value that cannot be a token
+    # returns nil without asking Redis.
+    def fetch(token)
+      client.fetch(token)
+    end
+
+    # Deletes the entry; true if there was one. A value that cannot be a token returns false.
+    def revoke(token)
+      client.revoke(token)
+    end
+
+    # Back to the defaults (for tests).
+    def reset_configuration!
+      @lock.synchronize do
+        @configuration = nil
+        @client = nil
+      end
+    end
+
+    private
+
+    def client
+      @client || @lock.synchronize { @client ||= configuration.build_client }
+    end
+  end
+end
