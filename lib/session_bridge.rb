@@ -25,6 +25,7 @@ module SessionBridge
     def included(controller)
       super
       controller.prepend(Controller)
+      controller.extend(Controller::Inheritance)
     end
 
     # The settings in force. Change them with configure.
@@ -61,6 +62,18 @@ module SessionBridge
     # Deletes the entry; true if there was one. A value that cannot be a token returns false.
     def revoke(token)
       client.revoke(token)
+    end
+
+    # What the controller hooks do with an error, per config.on_error: :report logs it (class and
+    # message only: never the token or the payload), :raise re-raises it, a callable receives
+    # (error, operation).
+    def handle_error(error, operation)
+      handler = configuration.on_error
+      case handler
+      when :raise then raise error
+      when :report then configuration.logger&.error("[session_bridge] #{operation} failed: #{error.class}: #{error.message}")
+      else handler.call(error, operation)
+      end
     end
 
     # Back to the defaults (for tests).

@@ -1,5 +1,7 @@
 # frozen_string_literal: true
 
+require "logger"
+
 module SessionBridge
   # Settings, validated as a whole by SessionBridge.configure. Readers return the defaults below
   # until set.
@@ -16,7 +18,8 @@ module SessionBridge
       cookie_secure: nil, # nil: Secure in production (Rails.env.production?), not elsewhere
       cookie_same_site: :lax,
       cookie_domain: nil,
-      cookie_path: "/"
+      cookie_path: "/",
+      on_error: :report # or :raise, or a callable taking (error, operation)
     }.freeze
 
     DEFAULT_SESSION_DATA = ->(user) { { "user_id" => user.id } }
@@ -26,6 +29,13 @@ module SessionBridge
     SAME_SITE = %i[lax strict none].freeze
 
     attr_accessor(*DEFAULTS.keys)
+
+    # Where :report writes; defaults to Rails.logger when Rails is loaded, else standard error.
+    attr_writer :logger
+
+    def logger
+      @logger ||= defined?(::Rails) && ::Rails.respond_to?(:logger) && ::Rails.logger || Logger.new($stderr)
+    end
 
     def initialize
       DEFAULTS.each { |name, value| public_send(:"#{name}=", value) }
@@ -50,6 +60,8 @@ module SessionBridge
     def build_client
       validate_cookie_settings
       check(@session_data.respond_to?(:call), "session_data must be a block or a callable")
+      check(%i[report raise].include?(on_error) || on_error.respond_to?(:call),
+            "on_error must be :report, :raise or a callable")
       check(redis_url.is_a?(String), "redis_url must be a String, got #{redis_url.class}")
       check(store_key.is_a?(String), "store_key must be a String, got #{store_key.class}")
       %i[connect_timeout read_timeout write_timeout].each do |name|

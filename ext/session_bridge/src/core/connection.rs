@@ -2,7 +2,7 @@
 //! read and write timeouts, and an [`Interrupt`] that another thread can trigger to make a
 //! blocked call return at once (the binding hands it to Ruby as the unblocking function).
 
-use std::io::Write;
+use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream, ToSocketAddrs};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -160,6 +160,7 @@ pub struct Connection {
     shutdown_handle: Arc<TcpStream>,
     parser: redis::Parser,
     address: String,
+    read_timeout: Duration,
 }
 
 impl Connection {
@@ -209,6 +210,7 @@ impl Connection {
             shutdown_handle,
             parser: redis::Parser::new(),
             address,
+            read_timeout: settings.timeouts.read,
         };
         connection
             .handshake(settings, interrupt)
@@ -226,10 +228,17 @@ impl Connection {
         self.stream
             .write_all(packed)
             .map_err(|e| self.io_error(RedisError::from(e), interrupt))?;
-        let reply = self
-            .parser
-            .parse_value(&mut self.stream)
-            .map_err(|e| self.io_error(e, interrupt))?;
+        let mut reader = PatientReader {
+            stream: &self.stream,
+            interrupt,
+            deadline: Instant::now() + self.read_timeout,
+            rearmed: false,
+        };
+        let parsed = self.parser.parse_value(&mut reader);
+        if reader.rearmed {
+            let _ = self.stream.set_read_timeout(Some(self.read_timeout));
+        }
+        let reply = parsed.map_err(|e| self.io_error(e, interrupt))?;
         match reply {
             Value::ServerError(e) => Err(Error::Command {
                 code: e.code().to_owned(),
@@ -275,6 +284,33 @@ impl Connection {
                 "lost the connection to Redis at {}: {}",
                 self.address, e
             ))
+        }
+    }
+}
+
+/// Reads from the socket, resuming after a signal (EINTR: Ruby's SIGCHLD, a timer) until the
+/// read timeout has passed in total, unless the call was interrupted on purpose.
+struct PatientReader<'a> {
+    stream: &'a TcpStream,
+    interrupt: &'a Interrupt,
+    deadline: Instant,
+    rearmed: bool,
+}
+
+impl Read for PatientReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        loop {
+            match self.stream.read(buf) {
+                Err(e) if e.kind() == ErrorKind::Interrupted && !self.interrupt.is_triggered() => {
+                    let remaining = self.deadline.saturating_duration_since(Instant::now());
+                    if remaining.is_zero() {
+                        return Err(ErrorKind::TimedOut.into());
+                    }
+                    self.stream.set_read_timeout(Some(remaining))?;
+                    self.rearmed = true;
+                }
+                result => return result,
+            }
         }
     }
 }

@@ -146,10 +146,9 @@ fn encode_key(encoder: &mut Encoder, key: Value) -> Result<String, EncodeError> 
     let text = if let Some(string) = RString::from_value(key) {
         string_text(string)?
     } else if let Some(symbol) = Symbol::from_value(key) {
-        symbol
-            .name()
-            .map(|name| name.into_owned())
-            .map_err(|_| unsupported(key))?
+        // Symbol#name, not rb_id2name: a symbol may hold a NUL byte.
+        let name: RString = symbol.funcall("name", ()).map_err(|_| unsupported(key))?;
+        string_text(name)?
     } else {
         return Err(EncodeError::new(EncodeErrorKind::UnsupportedKey(
             class_name(key),

@@ -1,0 +1,70 @@
+# frozen_string_literal: true
+
+RSpec.describe SessionBridge::Configuration do
+  it "has the seed's defaults" do
+    SessionBridge.reset_configuration!
+    config = SessionBridge.configuration
+
+    expect(config.store_key).to eq("mySessionStore")
+    expect(config.cookie_name).to eq("_validation_token_key")
+    expect([config.connect_timeout, config.read_timeout, config.write_timeout]).to eq([1.0, 1.0, 1.0])
+    expect(config.max_payload_bytes).to eq(65_536)
+    expect(config.cookie_options).to eq(httponly: true, same_site: :lax, secure: false, path: "/")
+  end
+
+  it "publishes user_id by default" do
+    user = Struct.new(:id).new(5)
+
+    expect(SessionBridge.configuration.session_data.call(user)).to eq("user_id" => 5)
+  end
+
+  {
+    "a URL that is not redis://" => { redis_url: "http://127.0.0.1:6379" },
+    "an unparsable URL" => { redis_url: "not a url" },
+    "a URL with no host" => { redis_url: "redis://" },
+    "a nil URL" => { redis_url: nil },
+    "an empty store key" => { store_key: "" },
+    "a store key with spaces" => { store_key: "my store" },
+    "a store key with CRLF" => { store_key: "store\r\nFLUSHALL" },
+    "a Symbol store key" => { store_key: :store },
+    "a zero timeout" => { read_timeout: 0 },
+    "a negative timeout" => { connect_timeout: -1 },
+    "a cookie name with a space" => { cookie_name: "my cookie" },
+    "an unknown SameSite" => { cookie_same_site: :loose },
+    "SameSite None without Secure" => { cookie_same_site: :none, cookie_secure: false },
+    "a zero pool" => { pool_size: 0 },
+    "a tiny max_payload_bytes" => { max_payload_bytes: 1 }
+  }.each do |name, settings|
+    it "rejects #{name} at configure time and keeps the previous settings" do
+      token = SessionBridge.publish({ "user_id" => 1 })
+      before = SessionBridge.configuration
+
+      expect { configure_bridge(**settings) }.to raise_error(SessionBridge::ConfigurationError)
+      expect(SessionBridge.configuration).to be(before)
+      expect(SessionBridge.fetch(token)).to eq("user_id" => 1)
+    end
+  end
+
+  it "rejects a session_data that cannot be called" do
+    expect { SessionBridge.configure { |c| c.session_data = "user_id" } }
+      .to raise_error(SessionBridge::ConfigurationError, /session_data/)
+  end
+
+  it "is frozen once applied, so changes go through configure" do
+    expect { SessionBridge.configuration.store_key = "x" }.to raise_error(FrozenError)
+  end
+
+  it "never shows the Redis password in inspect output" do
+    configure_bridge(redis_url: "redis://user:hunter2@127.0.0.1:#{redis_server.port}/0")
+
+    expect(SessionBridge.configuration.inspect).not_to include("hunter2")
+    expect(SessionBridge.configuration.inspect).to include("[redacted]")
+  end
+
+  it "accepts a session_data block" do
+    SessionBridge.configure { |c| c.session_data { |user| { "id" => user.id, "name" => user.name } } }
+    user = Struct.new(:id, :name).new(1, "Ada")
+
+    expect(SessionBridge.configuration.session_data.call(user)).to eq("id" => 1, "name" => "Ada")
+  end
+end
