@@ -71,8 +71,8 @@ module SessionBridge
       check(pool_size.is_a?(Integer) && pool_size.positive?, "pool_size must be a positive Integer")
       check(max_payload_bytes.is_a?(Integer) && max_payload_bytes >= 2,
             "max_payload_bytes must be an Integer of at least 2")
-      Native::Client.new(redis_url, store_key, connect_timeout.to_f, read_timeout.to_f, write_timeout.to_f,
-                         pool_size, max_payload_bytes)
+      timeouts = [connect_timeout.to_f, read_timeout.to_f, write_timeout.to_f]
+      Native::Client.new(redis_url, store_key, timeouts, pool_size, max_payload_bytes)
     end
 
     # Options for `cookies[name] = ...` in a controller.

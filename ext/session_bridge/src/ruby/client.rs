@@ -19,7 +19,7 @@ struct Client {
 
 pub fn init(ruby: &Ruby, native: RModule) -> Result<(), Error> {
     let class = native.define_class("Client", ruby.class_object())?;
-    class.define_singleton_method("new", function!(Client::new, 7))?;
+    class.define_singleton_method("new", function!(Client::new, 5))?;
     class.define_method("publish", method!(Client::publish, 2))?;
     class.define_method("fetch", method!(Client::fetch, 1))?;
     class.define_method("revoke", method!(Client::revoke, 1))?;
@@ -32,9 +32,7 @@ impl Client {
         ruby: &Ruby,
         url: String,
         store_key: String,
-        connect_timeout: f64,
-        read_timeout: f64,
-        write_timeout: f64,
+        (connect_timeout, read_timeout, write_timeout): (f64, f64, f64),
         pool_size: usize,
         max_payload_bytes: usize,
     ) -> Result<Client, Error> {
