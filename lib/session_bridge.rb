@@ -47,21 +47,46 @@ module SessionBridge
       candidate
     end
 
-    # Stores a JSON copy of `data` (a Hash) under a new token and returns the token.
-    # Raises SerializationError (nothing written) or a ConnectionError / CommandError.
-    def publish(data, session_id: nil)
-      client.publish(data, session_id.to_s)
+    # Stores a JSON copy of `data` (a Hash) under a new token and returns the token. With
+    # `user_id`, the entry is indexed so revoke_user can remove it. Raises SerializationError
+    # (nothing written), ArgumentError for a bad user_id, or a ConnectionError / CommandError.
+    def publish(data, session_id: nil, user_id: nil)
+      client.publish(data, session_id.to_s, user_key(user_id))
     end
 
-    # The Hash stored under `token` (String keys), or nil. A value that cannot be a token
-    # returns nil without asking Redis.
+    # The Hash stored under `token` (String keys), or nil when absent or expired. A value that
+    # cannot be a token returns nil without asking Redis.
     def fetch(token)
       client.fetch(token)
+    end
+
+    # Restarts the entry's lifetime (sliding expiry); true when it was live.
+    def touch(token)
+      client.touch(token)
     end
 
     # Deletes the entry; true if there was one. A value that cannot be a token returns false.
     def revoke(token)
       client.revoke(token)
+    end
+
+    # Deletes every entry published with this user_id, in one atomic step; returns how many.
+    def revoke_user(user_id)
+      key = user_key(user_id)
+      raise ArgumentError, "user_id must be an Integer or a String, got nil" unless key
+
+      client.revoke_user(key)
+    end
+
+    # Removes every expired entry (publish also removes a few each time); returns how many.
+    # For a scheduled job when sign-ins are rare.
+    def sweep
+      client.sweep(1000)
+    end
+
+    # The Redis channel on which revoked and expired entries are announced (for the Node side).
+    def revocation_channel
+      client.revocation_channel
     end
 
     # What the controller hooks do with an error, per config.on_error: :report logs it (class and
@@ -88,6 +113,14 @@ module SessionBridge
 
     def client
       @client || @lock.synchronize { @client ||= configuration.build_client }
+    end
+
+    def user_key(user_id)
+      case user_id
+      when nil then nil
+      when Integer, String then user_id.to_s
+      else raise ArgumentError, "user_id must be an Integer or a String, got #{user_id.class}"
+      end
     end
   end
 end

@@ -15,6 +15,9 @@ module SessionBridge
       write_timeout: 1.0,
       pool_size: 5,
       max_payload_bytes: Native::DEFAULT_MAX_PAYLOAD_BYTES,
+      ttl: 24 * 60 * 60, # seconds an entry lives; nil: until revoked
+      hash_tokens: false, # store SHA-256(token) instead of the token (the Node reader must know)
+      sweep_batch: 100, # expired entries each publish removes on the way
       cookie_secure: nil, # nil: Secure in production (Rails.env.production?), not elsewhere
       cookie_same_site: :lax,
       cookie_domain: nil,
@@ -71,8 +74,10 @@ module SessionBridge
       check(pool_size.is_a?(Integer) && pool_size.positive?, "pool_size must be a positive Integer")
       check(max_payload_bytes.is_a?(Integer) && max_payload_bytes >= 2,
             "max_payload_bytes must be an Integer of at least 2")
-      timeouts = [connect_timeout.to_f, read_timeout.to_f, write_timeout.to_f]
-      Native::Client.new(redis_url, store_key, timeouts, pool_size, max_payload_bytes)
+      check(ttl.nil? || (ttl.is_a?(Numeric) && ttl.positive?), "ttl must be a positive number of seconds, or nil")
+      check([true, false].include?(hash_tokens), "hash_tokens must be true or false")
+      check(sweep_batch.is_a?(Integer) && sweep_batch.between?(0, 10_000), "sweep_batch must be an Integer from 0 to 10000")
+      Native::Client.new(redis_url, store_key, native_options)
     end
 
     # Options for `cookies[name] = ...` in a controller.
@@ -94,6 +99,12 @@ module SessionBridge
     end
 
     private
+
+    def native_options
+      { connect_timeout: connect_timeout.to_f, read_timeout: read_timeout.to_f, write_timeout: write_timeout.to_f,
+        ttl: ttl&.to_f, hash_tokens: hash_tokens, sweep_batch: sweep_batch, pool_size: pool_size,
+        max_payload_bytes: max_payload_bytes }
+    end
 
     def validate_cookie_settings
       check(cookie_name.is_a?(String) && COOKIE_NAME.match?(cookie_name),

@@ -37,7 +37,8 @@ module SessionBridge
     # goes on without a cookie and the error goes to on_error.
     def session_bridge_sign_in(user)
       config = SessionBridge.configuration
-      token = SessionBridge.publish(config.session_data.call(user), session_id: session_bridge_session_id)
+      token = SessionBridge.publish(config.session_data.call(user), session_id: session_bridge_session_id,
+                                                                    user_id: user.respond_to?(:id) ? user.id : nil)
       cookies[config.cookie_name] = config.cookie_options.merge(value: token)
     rescue SessionBridge::Error => e
       SessionBridge.handle_error(e, :publish)

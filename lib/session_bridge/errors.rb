@@ -13,8 +13,14 @@ module SessionBridge
   # Redis did not answer within read_timeout or accept the request within write_timeout.
   class TimeoutError < ConnectionError; end
 
-  # Redis answered with an error (wrong type under store_key, out of memory, no permission...).
+  # Redis answered with an error (wrong type under store_key, out of memory...).
   class CommandError < Error; end
+
+  # Redis refused the credentials in redis_url (WRONGPASS, NOAUTH). Never retried.
+  class AuthenticationError < CommandError; end
+
+  # The Redis ACL user in redis_url may not run a command or touch a key (NOPERM).
+  class PermissionError < CommandError; end
 
   # The session data cannot be stored as JSON; the message names the path of the bad value.
   class SerializationError < Error; end

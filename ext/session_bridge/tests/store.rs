@@ -6,7 +6,7 @@ use std::thread::sleep;
 use std::time::{Duration, Instant};
 
 use session_bridge::core::connection::{Settings, Timeouts};
-use session_bridge::core::store::{Layout, Store};
+use session_bridge::core::store::{Layout, Policy, Store};
 use session_bridge::core::{codec, token, Error};
 
 struct Server {
@@ -73,7 +73,12 @@ impl Server {
             Timeouts::default(),
         )
         .unwrap();
-        Store::new(settings, Layout::hash("mySessionStore").unwrap(), 2)
+        Store::new(
+            settings,
+            Layout::hash("mySessionStore").unwrap(),
+            Policy::default(),
+            2,
+        )
     }
 }
 
@@ -91,7 +96,9 @@ fn publishes_fetches_and_revokes_in_the_hash_layout() {
     let token = token::mint(b"session").unwrap();
 
     let mut lease = store.checkout().unwrap();
-    lease.publish(&token, br#"{"user_id":1}"#).unwrap();
+    lease
+        .publish(&token, br#"{"user_id":1}"#, Some("1"))
+        .unwrap();
     let stored = lease.fetch(&token).unwrap().unwrap();
     assert_eq!(codec::decode(&stored).unwrap()["user_id"], 1);
     assert!(lease.revoke(&token).unwrap());
@@ -106,7 +113,7 @@ fn a_pooled_connection_is_replaced_after_redis_restarts() {
     let store = server.store();
     let token = token::mint(b"s").unwrap();
     let mut lease = store.checkout().unwrap();
-    lease.publish(&token, b"{}").unwrap();
+    lease.publish(&token, b"{}", None).unwrap();
     store.checkin(lease);
 
     server.stop();
@@ -118,7 +125,7 @@ fn a_pooled_connection_is_replaced_after_redis_restarts() {
         None,
         "a fresh server has no entry"
     );
-    lease.publish(&token, b"{}").unwrap();
+    lease.publish(&token, b"{}", None).unwrap();
     assert!(lease.fetch(&token).unwrap().is_some());
     store.checkin(lease);
 }
@@ -149,7 +156,7 @@ fn an_error_reply_is_a_command_error_and_keeps_the_connection_usable() {
     let mut lease = store.checkout().unwrap();
     let token = token::mint(b"").unwrap();
     let wrong_type = |result: Result<_, Error>| matches!(result, Err(Error::Command { code, .. }) if code == "WRONGTYPE");
-    assert!(wrong_type(lease.publish(&token, b"{}").map(|_| ())));
+    assert!(wrong_type(lease.publish(&token, b"{}", None).map(|_| ())));
     assert!(
         wrong_type(lease.fetch(&token).map(|_| ())),
         "the same connection answers the next command"

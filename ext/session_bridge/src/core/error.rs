@@ -19,6 +19,8 @@ pub enum Error {
     Command { code: String, message: String },
     /// The session data cannot be stored as JSON, or a stored entry is not JSON.
     Serialization(String),
+    /// An argument the caller passed cannot be used (a user id with control characters, say).
+    Argument(String),
 }
 
 impl Error {
@@ -28,7 +30,8 @@ impl Error {
             | Error::CannotConnect(m)
             | Error::Timeout(m)
             | Error::Connection(m)
-            | Error::Serialization(m) => m.clone(),
+            | Error::Serialization(m)
+            | Error::Argument(m) => m.clone(),
             Error::Command { message, .. } => message.clone(),
         }
     }

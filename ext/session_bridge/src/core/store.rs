@@ -1,12 +1,15 @@
 //! Where sessions live in Redis, and the pool of connections used to reach them.
 //!
-//! Every operation is one command, so one round trip. The binding checks a [`Lease`] out with
+//! Every operation is one Lua script (`EVALSHA`, falling back to `EVAL` once when the server does
+//! not know it yet), so it is atomic and one round trip. The binding checks a [`Lease`] out with
 //! the GVL held, runs the operation without it, and checks the lease back in with the GVL held
 //! again: the pool's lock is therefore never held across `fork`.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
 
 use redis::Value;
+use sha2::{Digest, Sha256};
 
 use super::connection::{Connection, Interrupt, Settings};
 use super::Error;
@@ -15,7 +18,10 @@ use super::Error;
 /// for Redis Cluster is the planned second one).
 #[derive(Debug, Clone)]
 pub enum Layout {
-    /// The original design: `HSET <store_key> <token> <json>` in one hash.
+    /// The original design: `HSET <store_key> <token> <json>` in one hash, which any server
+    /// can read with `HGET`. Beside it: `<store_key>:expires` (sorted set, field -> expiry in ms),
+    /// `<store_key>:owners` (hash, field -> user id), `<store_key>:user:<id>` (set of fields),
+    /// and removed fields are published on `<store_key>:revoked`.
     Hash { store_key: String },
 }
 
@@ -35,33 +41,99 @@ impl Layout {
         })
     }
 
-    fn publish_command(&self, token: &str, json: &[u8]) -> Vec<u8> {
+    pub fn store_key(&self) -> &str {
         match self {
-            Layout::Hash { store_key } => redis::cmd("HSET")
-                .arg(store_key)
-                .arg(token)
-                .arg(json)
-                .get_packed_command(),
+            Layout::Hash { store_key } => store_key,
         }
     }
 
-    fn fetch_command(&self, token: &str) -> Vec<u8> {
-        match self {
-            Layout::Hash { store_key } => redis::cmd("HGET")
-                .arg(store_key)
-                .arg(token)
-                .get_packed_command(),
-        }
+    /// The channel on which every removed entry's field is published.
+    pub fn revocation_channel(&self) -> String {
+        format!("{}:revoked", self.store_key())
     }
 
-    fn revoke_command(&self, token: &str) -> Vec<u8> {
-        match self {
-            Layout::Hash { store_key } => redis::cmd("HDEL")
-                .arg(store_key)
-                .arg(token)
-                .get_packed_command(),
+    /// KEYS then the two shared ARGV of every script (see scripts/prelude.lua).
+    fn script_arguments(&self) -> [String; 5] {
+        let key = self.store_key();
+        [
+            key.to_owned(),
+            format!("{key}:expires"),
+            format!("{key}:owners"),
+            format!("{key}:user:"),
+            self.revocation_channel(),
+        ]
+    }
+}
+
+/// What happens to entries over time, and how tokens are stored.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Policy {
+    /// Lifetime of an entry; `None` keeps it until revoked.
+    pub ttl: Option<Duration>,
+    /// Store SHA-256 of the token instead of the token itself.
+    pub hash_tokens: bool,
+    /// How many expired entries each publish removes on the way.
+    pub sweep_batch: u32,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            ttl: Some(Duration::from_secs(24 * 3600)),
+            hash_tokens: false,
+            sweep_batch: 100,
         }
     }
+}
+
+/// Longest user id accepted for the per-user index.
+pub const MAX_USER_ID_BYTES: usize = 128;
+
+/// Checks a user id before it becomes part of a key name.
+pub fn check_user_id(user_id: &str) -> Result<(), Error> {
+    if user_id.is_empty()
+        || user_id.len() > MAX_USER_ID_BYTES
+        || user_id.chars().any(char::is_control)
+    {
+        return Err(Error::Argument(format!(
+            "user_id must be 1 to {MAX_USER_ID_BYTES} bytes without control characters"
+        )));
+    }
+    Ok(())
+}
+
+struct Script {
+    source: String,
+    sha: String,
+}
+
+impl Script {
+    fn new(body: &str) -> Script {
+        let source = format!("{}\n{}", include_str!("scripts/prelude.lua"), body);
+        let sha = redis::Script::new(&source).get_hash().to_owned();
+        Script { source, sha }
+    }
+}
+
+struct Scripts {
+    publish: Script,
+    fetch: Script,
+    touch: Script,
+    revoke: Script,
+    revoke_user: Script,
+    sweep: Script,
+}
+
+fn scripts() -> &'static Scripts {
+    static SCRIPTS: OnceLock<Scripts> = OnceLock::new();
+    SCRIPTS.get_or_init(|| Scripts {
+        publish: Script::new(include_str!("scripts/publish.lua")),
+        fetch: Script::new(include_str!("scripts/fetch.lua")),
+        touch: Script::new(include_str!("scripts/touch.lua")),
+        revoke: Script::new(include_str!("scripts/revoke.lua")),
+        revoke_user: Script::new(include_str!("scripts/revoke_user.lua")),
+        sweep: Script::new(include_str!("scripts/sweep.lua")),
+    })
 }
 
 struct Pool {
@@ -72,22 +144,26 @@ struct Pool {
 struct Shared {
     settings: Settings,
     layout: Layout,
+    arguments: [String; 5],
+    policy: Policy,
     pool_size: usize,
     pool: Mutex<Pool>,
 }
 
-/// A configured store: settings, layout and a small pool of idle connections.
+/// A configured store: settings, layout, policy and a small pool of idle connections.
 #[derive(Clone)]
 pub struct Store {
     shared: Arc<Shared>,
 }
 
 impl Store {
-    pub fn new(settings: Settings, layout: Layout, pool_size: usize) -> Store {
+    pub fn new(settings: Settings, layout: Layout, policy: Policy, pool_size: usize) -> Store {
         Store {
             shared: Arc::new(Shared {
                 settings,
+                arguments: layout.script_arguments(),
                 layout,
+                policy,
                 pool_size,
                 pool: Mutex::new(Pool {
                     pid: std::process::id(),
@@ -103,6 +179,20 @@ impl Store {
 
     pub fn layout(&self) -> &Layout {
         &self.shared.layout
+    }
+
+    pub fn policy(&self) -> &Policy {
+        &self.shared.policy
+    }
+
+    /// The hash field for a token: the token itself, or its SHA-256 with `hash_tokens`.
+    pub fn field(&self, token: &str) -> String {
+        if self.shared.policy.hash_tokens {
+            let digest = Sha256::digest(token.as_bytes());
+            digest.iter().map(|b| format!("{b:02x}")).collect()
+        } else {
+            token.to_owned()
+        }
     }
 
     /// Takes an idle connection if there is one; a new one is opened lazily by the operation.
@@ -165,37 +255,105 @@ impl Lease {
         Arc::clone(&self.interrupt)
     }
 
-    /// `HSET`: stores `json` under `token`.
-    pub fn publish(&mut self, token: &str, json: &[u8]) -> Result<(), Error> {
-        let command = self.store.layout().publish_command(token, json);
-        match self.run(&command)? {
-            Value::Int(_) => Ok(()),
-            other => Err(unexpected("HSET", &other)),
-        }
+    /// Stores `json` under the token, with the policy's lifetime, indexed under `user_id` if given.
+    pub fn publish(
+        &mut self,
+        token: &str,
+        json: &[u8],
+        user_id: Option<&str>,
+    ) -> Result<(), Error> {
+        let policy = *self.store.policy();
+        let field = self.store.field(token);
+        let ttl_ms = policy.ttl.map_or(0, |ttl| ttl.as_millis().max(1));
+        let user = user_id.unwrap_or("");
+        let reply = self.eval(
+            &scripts().publish,
+            &[
+                field.as_bytes(),
+                json,
+                ttl_ms.to_string().as_bytes(),
+                user.as_bytes(),
+                policy.sweep_batch.to_string().as_bytes(),
+            ],
+        )?;
+        expect_int("publish", reply).map(|_| ())
     }
 
-    /// `HGET`: the stored bytes, or `None`.
+    /// The stored bytes, or `None` when absent or expired.
     pub fn fetch(&mut self, token: &str) -> Result<Option<Vec<u8>>, Error> {
-        let command = self.store.layout().fetch_command(token);
-        match self.run(&command)? {
+        let field = self.store.field(token);
+        match self.eval(&scripts().fetch, &[field.as_bytes()])? {
             Value::BulkString(bytes) => Ok(Some(bytes)),
             Value::Nil => Ok(None),
-            other => Err(unexpected("HGET", &other)),
+            other => Err(unexpected("fetch", &other)),
         }
     }
 
-    /// `HDEL`: true when an entry was removed.
+    /// Restarts a live entry's lifetime; false when it is absent or expired (or never expires).
+    pub fn touch(&mut self, token: &str) -> Result<bool, Error> {
+        let Some(ttl) = self.store.policy().ttl else {
+            return Ok(false);
+        };
+        let field = self.store.field(token);
+        let ttl_ms = ttl.as_millis().max(1).to_string();
+        let reply = self.eval(&scripts().touch, &[field.as_bytes(), ttl_ms.as_bytes()])?;
+        expect_int("touch", reply).map(|n| n > 0)
+    }
+
+    /// Removes the entry; true when there was one.
     pub fn revoke(&mut self, token: &str) -> Result<bool, Error> {
-        let command = self.store.layout().revoke_command(token);
-        match self.run(&command)? {
-            Value::Int(removed) => Ok(removed > 0),
-            other => Err(unexpected("HDEL", &other)),
+        let field = self.store.field(token);
+        let reply = self.eval(&scripts().revoke, &[field.as_bytes()])?;
+        expect_int("revoke", reply).map(|n| n > 0)
+    }
+
+    /// Removes every entry published for `user_id`, atomically; returns how many were live.
+    pub fn revoke_user(&mut self, user_id: &str) -> Result<u64, Error> {
+        check_user_id(user_id)?;
+        let reply = self.eval(&scripts().revoke_user, &[user_id.as_bytes()])?;
+        expect_int("revoke_user", reply).map(|n| n.max(0) as u64)
+    }
+
+    /// Removes expired entries in batches of `batch`; returns how many.
+    pub fn sweep(&mut self, batch: u32) -> Result<u64, Error> {
+        let batch = batch.max(1);
+        let mut total = 0;
+        loop {
+            let reply = self.eval(&scripts().sweep, &[batch.to_string().as_bytes()])?;
+            let removed = expect_int("sweep", reply)?.max(0) as u64;
+            total += removed;
+            if removed < u64::from(batch) || self.interrupt.is_triggered() {
+                return Ok(total);
+            }
         }
+    }
+
+    /// `EVALSHA`, or `EVAL` when the server does not have the script cached.
+    fn eval(&mut self, script: &Script, args: &[&[u8]]) -> Result<Value, Error> {
+        match self.run(&self.command("EVALSHA", &script.sha, args)) {
+            Err(Error::Command { code, .. }) if code == "NOSCRIPT" => {
+                self.run(&self.command("EVAL", &script.source, args))
+            }
+            result => result,
+        }
+    }
+
+    fn command(&self, verb: &str, script: &str, args: &[&[u8]]) -> Vec<u8> {
+        let shared = &self.store.shared.arguments;
+        let mut command = redis::cmd(verb);
+        command.arg(script).arg(3);
+        for part in shared {
+            command.arg(part);
+        }
+        for arg in args {
+            command.arg(*arg);
+        }
+        command.get_packed_command()
     }
 
     /// Sends one command. A pooled connection that turns out to be dead (Redis restarted, idle
-    /// connection closed) is replaced once; that is safe because every command here is
-    /// idempotent for its token. A timeout is never retried.
+    /// connection closed) is replaced once; that is safe because every script here is
+    /// idempotent for its arguments. A timeout is never retried.
     fn run(&mut self, command: &[u8]) -> Result<Value, Error> {
         let reused = self.connection.is_some();
         match self.run_once(command) {
@@ -223,7 +381,14 @@ impl Lease {
     }
 }
 
-fn unexpected(command: &str, reply: &Value) -> Error {
+fn expect_int(operation: &str, reply: Value) -> Result<i64, Error> {
+    match reply {
+        Value::Int(n) => Ok(n),
+        other => Err(unexpected(operation, &other)),
+    }
+}
+
+fn unexpected(operation: &str, reply: &Value) -> Error {
     let kind = match reply {
         Value::SimpleString(_) | Value::Okay => "a status",
         Value::Array(_) => "an array",
@@ -232,6 +397,50 @@ fn unexpected(command: &str, reply: &Value) -> Error {
         _ => "an unexpected reply",
     };
     Error::Connection(format!(
-        "Redis answered {command} with {kind}; is this a Redis server?"
+        "Redis answered {operation} with {kind}; is this a Redis server?"
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_script_compiles_into_one_source_with_the_prelude() {
+        let s = scripts();
+        for script in [
+            &s.publish,
+            &s.fetch,
+            &s.touch,
+            &s.revoke,
+            &s.revoke_user,
+            &s.sweep,
+        ] {
+            assert!(script.source.contains("local function remove(field)"));
+            assert_eq!(script.sha.len(), 40);
+        }
+    }
+
+    #[test]
+    fn user_ids_are_checked_before_they_become_key_names() {
+        assert!(check_user_id("42").is_ok());
+        assert!(check_user_id("6f9619ff-8b86-d011-b42d-00cf4fc964ff").is_ok());
+        for bad in ["", "a\r\nb", "\0", &"x".repeat(129)] {
+            assert!(
+                matches!(check_user_id(bad), Err(Error::Argument(_))),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn store_keys_are_checked() {
+        assert!(Layout::hash("mySessionStore").is_ok());
+        for bad in ["", "my store", "a\r\nFLUSHALL", &"k".repeat(257)] {
+            assert!(
+                matches!(Layout::hash(bad), Err(Error::Configuration(_))),
+                "{bad:?}"
+            );
+        }
+    }
 }

@@ -1,15 +1,17 @@
 //! `SessionBridge::Native::Client`: a configured store, called by the Ruby layer with
-//! positional arguments. Each method is one native call and one Redis round trip.
+//! positional arguments. Each method is one native call and one Redis round trip (`sweep`: one
+//! per batch).
 
 use std::time::Duration;
 
-use magnus::{function, method, prelude::*, Error, RHash, RModule, RString, Ruby, Value};
+use magnus::{
+    function, method, prelude::*, Error, RHash, RModule, RString, Ruby, TryConvert, Value,
+};
 
 use super::{convert, errors, nogvl};
-use crate::core::{
-    self, codec, connection::Settings, connection::Timeouts, store::Layout, store::Lease,
-    store::Store, token,
-};
+use crate::core::connection::{Settings, Timeouts};
+use crate::core::store::{check_user_id, Layout, Lease, Policy, Store};
+use crate::core::{self, codec, token};
 
 #[magnus::wrap(class = "SessionBridge::Native::Client", free_immediately, size)]
 struct Client {
@@ -19,29 +21,44 @@ struct Client {
 
 pub fn init(ruby: &Ruby, native: RModule) -> Result<(), Error> {
     let class = native.define_class("Client", ruby.class_object())?;
-    class.define_singleton_method("new", function!(Client::new, 5))?;
-    class.define_method("publish", method!(Client::publish, 2))?;
+    class.define_singleton_method("new", function!(Client::new, 3))?;
+    class.define_method("publish", method!(Client::publish, 3))?;
     class.define_method("fetch", method!(Client::fetch, 1))?;
+    class.define_method("touch", method!(Client::touch, 1))?;
     class.define_method("revoke", method!(Client::revoke, 1))?;
+    class.define_method("revoke_user", method!(Client::revoke_user, 1))?;
+    class.define_method("sweep", method!(Client::sweep, 1))?;
+    class.define_method("revocation_channel", method!(Client::revocation_channel, 0))?;
     class.define_method("inspect", method!(Client::inspect, 0))?;
     Ok(())
 }
 
 impl Client {
-    fn new(
-        ruby: &Ruby,
-        url: String,
-        store_key: String,
-        (connect_timeout, read_timeout, write_timeout): (f64, f64, f64),
-        pool_size: usize,
-        max_payload_bytes: usize,
-    ) -> Result<Client, Error> {
-        let configuration = |m: String| errors::to_ruby(ruby, core::Error::Configuration(m));
+    /// `options`: connect_timeout, read_timeout, write_timeout, ttl (seconds; ttl may be nil),
+    /// pool_size, max_payload_bytes, sweep_batch (Integers), hash_tokens (boolean). The Ruby
+    /// layer has already checked their types; this checks their ranges.
+    fn new(ruby: &Ruby, url: String, store_key: String, options: RHash) -> Result<Client, Error> {
+        let fail = |e: core::Error| errors::to_ruby(ruby, e);
+        let configuration = |m: String| fail(core::Error::Configuration(m));
         let timeouts = Timeouts {
-            connect: seconds("connect_timeout", connect_timeout).map_err(configuration)?,
-            read: seconds("read_timeout", read_timeout).map_err(configuration)?,
-            write: seconds("write_timeout", write_timeout).map_err(configuration)?,
+            connect: seconds(option(ruby, options, "connect_timeout")?)
+                .map_err(|m| configuration(format!("connect_timeout {m}")))?,
+            read: seconds(option(ruby, options, "read_timeout")?)
+                .map_err(|m| configuration(format!("read_timeout {m}")))?,
+            write: seconds(option(ruby, options, "write_timeout")?)
+                .map_err(|m| configuration(format!("write_timeout {m}")))?,
         };
+        let ttl = match option::<Option<f64>>(ruby, options, "ttl")? {
+            None => None,
+            Some(value) => Some(seconds(value).map_err(|m| configuration(format!("ttl {m}")))?),
+        };
+        let policy = Policy {
+            ttl,
+            hash_tokens: option(ruby, options, "hash_tokens")?,
+            sweep_batch: option(ruby, options, "sweep_batch")?,
+        };
+        let pool_size: usize = option(ruby, options, "pool_size")?;
+        let max_payload_bytes: usize = option(ruby, options, "max_payload_bytes")?;
         if pool_size == 0 {
             return Err(configuration("pool_size must be at least 1".into()));
         }
@@ -50,10 +67,10 @@ impl Client {
                 "max_payload_bytes must be at least 2 (the size of {})".into(),
             ));
         }
-        let settings = Settings::from_url(&url, timeouts).map_err(|e| errors::to_ruby(ruby, e))?;
-        let layout = Layout::hash(&store_key).map_err(|e| errors::to_ruby(ruby, e))?;
+        let settings = Settings::from_url(&url, timeouts).map_err(fail)?;
+        let layout = Layout::hash(&store_key).map_err(fail)?;
         Ok(Client {
-            store: Store::new(settings, layout, pool_size),
+            store: Store::new(settings, layout, policy, pool_size),
             max_payload_bytes,
         })
     }
@@ -63,14 +80,18 @@ impl Client {
         rb_self: &Self,
         data: Value,
         session_id: RString,
+        user_id: Option<String>,
     ) -> Result<RString, Error> {
+        if let Some(user_id) = &user_id {
+            check_user_id(user_id).map_err(|e| errors::to_ruby(ruby, e))?;
+        }
         let json = convert::encode(data, rb_self.max_payload_bytes)
             .map_err(|e| errors::to_ruby(ruby, e.into()))?;
         // SAFETY: copied out at once.
         let session_id = unsafe { session_id.as_slice() }.to_vec();
         let token = rb_self.with_lease(ruby, move |lease| {
             let token = token::mint(&session_id)?;
-            lease.publish(&token, &json)?;
+            lease.publish(&token, &json, user_id.as_deref())?;
             Ok(token)
         })?;
         Ok(ruby.str_new(&token))
@@ -93,6 +114,13 @@ impl Client {
             .transpose()
     }
 
+    fn touch(ruby: &Ruby, rb_self: &Self, token: Value) -> Result<bool, Error> {
+        let Some(token) = well_formed_token(token) else {
+            return Ok(false);
+        };
+        rb_self.with_lease(ruby, move |lease| lease.touch(&token))
+    }
+
     fn revoke(ruby: &Ruby, rb_self: &Self, token: Value) -> Result<bool, Error> {
         let Some(token) = well_formed_token(token) else {
             return Ok(false);
@@ -100,14 +128,24 @@ impl Client {
         rb_self.with_lease(ruby, move |lease| lease.revoke(&token))
     }
 
+    fn revoke_user(ruby: &Ruby, rb_self: &Self, user_id: String) -> Result<u64, Error> {
+        check_user_id(&user_id).map_err(|e| errors::to_ruby(ruby, e))?;
+        rb_self.with_lease(ruby, move |lease| lease.revoke_user(&user_id))
+    }
+
+    fn sweep(ruby: &Ruby, rb_self: &Self, batch: u32) -> Result<u64, Error> {
+        rb_self.with_lease(ruby, move |lease| lease.sweep(batch))
+    }
+
+    fn revocation_channel(&self) -> String {
+        self.store.layout().revocation_channel()
+    }
+
     fn inspect(&self) -> String {
-        let store_key = match self.store.layout() {
-            Layout::Hash { store_key } => store_key,
-        };
         format!(
             "#<SessionBridge::Native::Client redis={} store_key={:?}>",
             self.store.settings().address(),
-            store_key
+            self.store.layout().store_key()
         )
     }
 
@@ -137,6 +175,10 @@ impl Client {
     }
 }
 
+fn option<T: TryConvert>(ruby: &Ruby, options: RHash, name: &str) -> Result<T, Error> {
+    options.fetch::<_, T>(ruby.to_symbol(name))
+}
+
 /// The token as a Rust string when `value` is a String of token shape; anything else is `None`.
 fn well_formed_token(value: Value) -> Option<String> {
     let string = RString::from_value(value)?;
@@ -145,9 +187,9 @@ fn well_formed_token(value: Value) -> Option<String> {
     token::is_well_formed(bytes).then(|| String::from_utf8_lossy(bytes).into_owned())
 }
 
-fn seconds(name: &str, value: f64) -> Result<Duration, String> {
+fn seconds(value: f64) -> Result<Duration, String> {
     Duration::try_from_secs_f64(value)
         .ok()
         .filter(|d| !d.is_zero())
-        .ok_or_else(|| format!("{name} must be a positive number of seconds, got {value}"))
+        .ok_or_else(|| format!("must be a positive number of seconds, got {value}"))
 }

@@ -21,6 +21,9 @@ static CONNECTION_ERROR: Lazy<ExceptionClass> = Lazy::new(|ruby| lookup(ruby, "C
 static COMMAND_ERROR: Lazy<ExceptionClass> = Lazy::new(|ruby| lookup(ruby, "CommandError"));
 static SERIALIZATION_ERROR: Lazy<ExceptionClass> =
     Lazy::new(|ruby| lookup(ruby, "SerializationError"));
+static AUTHENTICATION_ERROR: Lazy<ExceptionClass> =
+    Lazy::new(|ruby| lookup(ruby, "AuthenticationError"));
+static PERMISSION_ERROR: Lazy<ExceptionClass> = Lazy::new(|ruby| lookup(ruby, "PermissionError"));
 static ERROR: Lazy<ExceptionClass> = Lazy::new(|ruby| lookup(ruby, "Error"));
 
 /// Maps a core error to its Ruby exception.
@@ -30,8 +33,15 @@ pub fn to_ruby(ruby: &Ruby, error: core::Error) -> Error {
         core::Error::CannotConnect(_) => &CANNOT_CONNECT_ERROR,
         core::Error::Timeout(_) => &TIMEOUT_ERROR,
         core::Error::Connection(_) => &CONNECTION_ERROR,
-        core::Error::Command { .. } => &COMMAND_ERROR,
+        core::Error::Command { code, .. } => match code.as_str() {
+            "WRONGPASS" | "NOAUTH" => &AUTHENTICATION_ERROR,
+            "NOPERM" => &PERMISSION_ERROR,
+            _ => &COMMAND_ERROR,
+        },
         core::Error::Serialization(_) => &SERIALIZATION_ERROR,
+        core::Error::Argument(message) => {
+            return Error::new(ruby.exception_arg_error(), message.clone())
+        }
     };
     Error::new(ruby.get_inner(class), error.message())
 }

@@ -1,0 +1,2 @@
+-- ARGV[3] field. Returns 1 if an entry was removed.
+return remove(ARGV[3])
