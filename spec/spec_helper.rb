@@ -4,6 +4,7 @@ $LOAD_PATH.unshift(File.expand_path("../lib", __dir__))
 require "digest"
 require "json"
 require "timeout"
+require "tmpdir"
 require "redis"
 require "session_bridge"
 require_relative "support/redis_server"

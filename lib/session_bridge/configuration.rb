@@ -18,6 +18,7 @@ module SessionBridge
       ttl: 24 * 60 * 60, # seconds an entry lives; nil: until revoked
       hash_tokens: false, # store SHA-256(token) instead of the token (the Node reader must know)
       sweep_batch: 100, # expired entries each publish removes on the way
+      ssl_ca_file: nil, # for rediss:// URLs: PEM file of trusted CAs (nil: the system's store)
       cookie_secure: nil, # nil: Secure in production (Rails.env.production?), not elsewhere
       cookie_same_site: :lax,
       cookie_domain: nil,
@@ -76,6 +77,7 @@ module SessionBridge
             "max_payload_bytes must be an Integer of at least 2")
       check(ttl.nil? || (ttl.is_a?(Numeric) && ttl.positive?), "ttl must be a positive number of seconds, or nil")
       check([true, false].include?(hash_tokens), "hash_tokens must be true or false")
+      check(ssl_ca_file.nil? || ssl_ca_file.is_a?(String), "ssl_ca_file must be a path String or nil")
       check(sweep_batch.is_a?(Integer) && sweep_batch.between?(0, 10_000), "sweep_batch must be an Integer from 0 to 10000")
       Native::Client.new(redis_url, store_key, native_options)
     end
@@ -103,7 +105,7 @@ module SessionBridge
     def native_options
       { connect_timeout: connect_timeout.to_f, read_timeout: read_timeout.to_f, write_timeout: write_timeout.to_f,
         ttl: ttl&.to_f, hash_tokens: hash_tokens, sweep_batch: sweep_batch, pool_size: pool_size,
-        max_payload_bytes: max_payload_bytes }
+        max_payload_bytes: max_payload_bytes, ssl_ca_file: ssl_ca_file }
     end
 
     def validate_cookie_settings

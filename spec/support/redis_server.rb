@@ -4,6 +4,7 @@ require "fileutils"
 require "socket"
 require "tmpdir"
 require "timeout"
+require_relative "tls_certificates"
 
 # Starts a throwaway redis-server on a free loopback port, waits until it answers, and stops it.
 # Used by the specs and by the demo; it never touches a server it did not start.
@@ -14,20 +15,27 @@ class RedisServer
     new(**options).tap(&:start)
   end
 
-  def initialize(port: nil, extra_args: [])
+  # tls: true serves TLS only, with a certificate for 127.0.0.1 signed by a throwaway CA
+  # (tls_files[:ca] is its PEM file).
+  def initialize(port: nil, extra_args: [], tls: false)
     @port = port || free_port
     @extra_args = extra_args
     @dir = Dir.mktmpdir("session_bridge-redis-")
+    @tls = tls && TlsCertificates.write(@dir)
   end
 
-  def url(db: 0)
-    "redis://127.0.0.1:#{port}/#{db}"
+  def tls_files
+    @tls
+  end
+
+  def url(db: 0, userinfo: nil)
+    "#{@tls ? 'rediss' : 'redis'}://#{userinfo ? "#{userinfo}@" : ''}127.0.0.1:#{port}/#{db}"
   end
 
   def start
     binary = ENV.fetch("REDIS_SERVER", "redis-server")
     @log = File.join(@dir, "redis.log")
-    @pid = Process.spawn(binary, "--port", port.to_s, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+    @pid = Process.spawn(binary, *listen_args, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
                          "--dir", @dir, "--logfile", @log, *@extra_args,
                          out: File::NULL, err: File::NULL)
     wait_until_ready
@@ -76,6 +84,13 @@ class RedisServer
 
   private
 
+  def listen_args
+    return ["--port", port.to_s] unless @tls
+
+    ["--port", "0", "--tls-port", port.to_s, "--tls-cert-file", @tls[:cert], "--tls-key-file", @tls[:key],
+     "--tls-ca-cert-file", @tls[:ca], "--tls-auth-clients", "no"]
+  end
+
   def free_port
     server = TCPServer.new("127.0.0.1", 0)
     server.addr[1]
@@ -95,12 +110,14 @@ class RedisServer
     end
   end
 
+  # Any answer means the server is up (an ACL-protected one answers NOAUTH).
   def ping
-    TCPSocket.open("127.0.0.1", port) do |socket|
+    TCPSocket.open("127.0.0.1", port) do |tcp|
+      socket = @tls ? OpenSSL::SSL::SSLSocket.new(tcp).tap { |s| s.sync_close = true }.tap(&:connect) : tcp
       socket.write("PING\r\n")
-      socket.gets&.start_with?("+PONG")
+      socket.gets&.match?(/\A[+-]/)
     end
-  rescue SystemCallError
+  rescue SystemCallError, OpenSSL::SSL::SSLError
     false
   end
 end

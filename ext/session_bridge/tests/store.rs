@@ -17,41 +17,32 @@ struct Server {
 
 impl Server {
     fn start() -> Server {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let dir = std::env::temp_dir().join(format!("session_bridge-cargo-{port}"));
         std::fs::create_dir_all(&dir).unwrap();
-        let mut server = Server {
-            port,
-            child: None,
-            dir,
-        };
+        let mut server = Server { port, child: None, dir };
         server.spawn();
         server
     }
 
     fn spawn(&mut self) {
-        let child =
-            Command::new(std::env::var("REDIS_SERVER").unwrap_or_else(|_| "redis-server".into()))
-                .args([
-                    "--port",
-                    &self.port.to_string(),
-                    "--bind",
-                    "127.0.0.1",
-                    "--save",
-                    "",
-                    "--appendonly",
-                    "no",
-                ])
-                .arg("--dir")
-                .arg(&self.dir)
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("redis-server must be installed (apt-get install redis-server)");
+        let child = Command::new(std::env::var("REDIS_SERVER").unwrap_or_else(|_| "redis-server".into()))
+            .args([
+                "--port",
+                &self.port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .arg("--dir")
+            .arg(&self.dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server must be installed (apt-get install redis-server)");
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(10);
         while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
@@ -68,17 +59,10 @@ impl Server {
     }
 
     fn store(&self) -> Store {
-        let settings = Settings::from_url(
-            &format!("redis://127.0.0.1:{}/0", self.port),
-            Timeouts::default(),
-        )
-        .unwrap();
-        Store::new(
-            settings,
-            Layout::hash("mySessionStore").unwrap(),
-            Policy::default(),
-            2,
-        )
+        let settings =
+            Settings::from_url(&format!("redis://127.0.0.1:{}/0", self.port), Timeouts::default(), None)
+                .unwrap();
+        Store::new(settings, Layout::hash("mySessionStore").unwrap(), Policy::default(), 2)
     }
 }
 
@@ -96,9 +80,7 @@ fn publishes_fetches_and_revokes_in_the_hash_layout() {
     let token = token::mint(b"session").unwrap();
 
     let mut lease = store.checkout().unwrap();
-    lease
-        .publish(&token, br#"{"user_id":1}"#, Some("1"))
-        .unwrap();
+    lease.publish(&token, br#"{"user_id":1}"#, Some("1")).unwrap();
     let stored = lease.fetch(&token).unwrap().unwrap();
     assert_eq!(codec::decode(&stored).unwrap()["user_id"], 1);
     assert!(lease.revoke(&token).unwrap());
@@ -120,11 +102,7 @@ fn a_pooled_connection_is_replaced_after_redis_restarts() {
     server.spawn();
 
     let mut lease = store.checkout().unwrap();
-    assert_eq!(
-        lease.fetch(&token).unwrap(),
-        None,
-        "a fresh server has no entry"
-    );
+    assert_eq!(lease.fetch(&token).unwrap(), None, "a fresh server has no entry");
     lease.publish(&token, b"{}", None).unwrap();
     assert!(lease.fetch(&token).unwrap().is_some());
     store.checkin(lease);
@@ -137,10 +115,7 @@ fn a_stopped_server_is_a_cannot_connect_error() {
     server.stop();
 
     let mut lease = store.checkout().unwrap();
-    assert!(matches!(
-        lease.fetch(&token::mint(b"").unwrap()),
-        Err(Error::CannotConnect(_))
-    ));
+    assert!(matches!(lease.fetch(&token::mint(b"").unwrap()), Err(Error::CannotConnect(_))));
 }
 
 #[test]
@@ -155,10 +130,8 @@ fn an_error_reply_is_a_command_error_and_keeps_the_connection_usable() {
 
     let mut lease = store.checkout().unwrap();
     let token = token::mint(b"").unwrap();
-    let wrong_type = |result: Result<_, Error>| matches!(result, Err(Error::Command { code, .. }) if code == "WRONGTYPE");
+    let wrong_type =
+        |result: Result<_, Error>| matches!(result, Err(Error::Command { code, .. }) if code == "WRONGTYPE");
     assert!(wrong_type(lease.publish(&token, b"{}", None).map(|_| ())));
-    assert!(
-        wrong_type(lease.fetch(&token).map(|_| ())),
-        "the same connection answers the next command"
-    );
+    assert!(wrong_type(lease.fetch(&token).map(|_| ())), "the same connection answers the next command");
 }

@@ -47,10 +47,7 @@ pub struct EncodeError {
 
 impl EncodeError {
     pub fn new(kind: EncodeErrorKind) -> Self {
-        EncodeError {
-            kind,
-            reversed_path: Vec::new(),
-        }
+        EncodeError { kind, reversed_path: Vec::new() }
     }
 
     /// Records that the failing value sits under `key` of the enclosing Hash.
@@ -90,20 +87,14 @@ impl fmt::Display for EncodeError {
                 write!(f, "session data must be a Hash, got a {class}")
             }
             EncodeErrorKind::UnsupportedKey(class) => {
-                write!(
-                    f,
-                    "{path} has a {class} key; keys must be Strings or Symbols"
-                )
+                write!(f, "{path} has a {class} key; keys must be Strings or Symbols")
             }
             EncodeErrorKind::NonFiniteFloat => {
                 write!(f, "{path} is NaN or Infinity, which JSON cannot hold")
             }
             EncodeErrorKind::InvalidUtf8 => write!(f, "{path} is not a valid UTF-8 string"),
             EncodeErrorKind::TooDeep => {
-                write!(
-                    f,
-                    "{path} nests Hashes and Arrays deeper than {MAX_DEPTH} levels"
-                )
+                write!(f, "{path} nests Hashes and Arrays deeper than {MAX_DEPTH} levels")
             }
             EncodeErrorKind::TooLarge(limit) => {
                 write!(f, "the session data at {path} grows the JSON past max_payload_bytes ({limit} bytes)")
@@ -127,12 +118,7 @@ pub struct Encoder {
 
 impl Encoder {
     pub fn new(max_bytes: usize) -> Self {
-        Encoder {
-            out: Vec::with_capacity(256.min(max_bytes)),
-            max_bytes,
-            depth: 0,
-            need_comma: false,
-        }
+        Encoder { out: Vec::with_capacity(256.min(max_bytes)), max_bytes, depth: 0, need_comma: false }
     }
 
     pub fn begin_object(&mut self) -> Result<()> {
@@ -168,8 +154,7 @@ impl Encoder {
 
     /// Bytes of a string that must first be checked for UTF-8.
     pub fn string_bytes(&mut self, value: &[u8]) -> Result<()> {
-        let text = std::str::from_utf8(value)
-            .map_err(|_| EncodeError::new(EncodeErrorKind::InvalidUtf8))?;
+        let text = std::str::from_utf8(value).map_err(|_| EncodeError::new(EncodeErrorKind::InvalidUtf8))?;
         self.string(text)
     }
 
@@ -184,9 +169,7 @@ impl Encoder {
     pub fn big_integer(&mut self, digits: &str) -> Result<()> {
         let body = digits.strip_prefix('-').unwrap_or(digits);
         if body.is_empty() || !body.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(EncodeError::new(EncodeErrorKind::Unsupported(
-                "Integer".into(),
-            )));
+            return Err(EncodeError::new(EncodeErrorKind::Unsupported("Integer".into())));
         }
         self.reserve(digits.len())?;
         self.separate();
@@ -205,8 +188,7 @@ impl Encoder {
 
     pub fn boolean(&mut self, value: bool) -> Result<()> {
         self.separate();
-        self.out
-            .extend_from_slice(if value { b"true" } else { b"false" });
+        self.out.extend_from_slice(if value { b"true" } else { b"false" });
         self.finish_value()
     }
 
@@ -280,14 +262,10 @@ impl fmt::Display for DecodeError {
 }
 
 /// Parses a stored entry. Entries are JSON objects; anything else is reported, never guessed at.
-pub fn decode(
-    bytes: &[u8],
-) -> std::result::Result<serde_json::Map<String, serde_json::Value>, DecodeError> {
+pub fn decode(bytes: &[u8]) -> std::result::Result<serde_json::Map<String, serde_json::Value>, DecodeError> {
     match serde_json::from_slice::<serde_json::Value>(bytes) {
         Ok(serde_json::Value::Object(map)) => Ok(map),
-        Ok(_) => Err(DecodeError(
-            "the entry stored in Redis is JSON but not an object".into(),
-        )),
+        Ok(_) => Err(DecodeError("the entry stored in Redis is JSON but not an object".into())),
         Err(e) => Err(DecodeError(format!(
             "the entry stored in Redis is not valid JSON ({} at line {} column {})",
             match e.classify() {
@@ -379,10 +357,7 @@ mod tests {
     #[test]
     fn rejects_non_finite_floats() {
         for f in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
-            assert_eq!(
-                encode(|e| e.float(f)).unwrap_err().kind,
-                EncodeErrorKind::NonFiniteFloat
-            );
+            assert_eq!(encode(|e| e.float(f)).unwrap_err().kind, EncodeErrorKind::NonFiniteFloat);
         }
     }
 
@@ -398,10 +373,7 @@ mod tests {
         for _ in 0..MAX_DEPTH {
             encoder.begin_array().unwrap();
         }
-        assert_eq!(
-            encoder.begin_array().unwrap_err().kind,
-            EncodeErrorKind::TooDeep
-        );
+        assert_eq!(encoder.begin_array().unwrap_err().kind, EncodeErrorKind::TooDeep);
     }
 
     #[test]
@@ -410,10 +382,7 @@ mod tests {
         encoder.begin_object().unwrap();
         encoder.key("k").unwrap();
         let huge = "x".repeat(10_000_000);
-        assert_eq!(
-            encoder.string(&huge).unwrap_err().kind,
-            EncodeErrorKind::TooLarge(100)
-        );
+        assert_eq!(encoder.string(&huge).unwrap_err().kind, EncodeErrorKind::TooLarge(100));
         assert!(encoder.into_bytes().len() < 100);
     }
 
@@ -430,9 +399,8 @@ mod tests {
 
     #[test]
     fn error_paths_read_like_ruby() {
-        let err = EncodeError::new(EncodeErrorKind::Unsupported("Time".into()))
-            .at_index(2)
-            .under_key("roles");
+        let err =
+            EncodeError::new(EncodeErrorKind::Unsupported("Time".into())).at_index(2).under_key("roles");
         assert_eq!(err.path(), r#"data["roles"][2]"#);
         assert_eq!(
             err.to_string(),
@@ -444,10 +412,7 @@ mod tests {
     fn decodes_objects_only() {
         assert!(decode(br#"{"a":1}"#).is_ok());
         assert!(decode(b"[1]").is_err());
-        assert!(decode(b"{")
-            .unwrap_err()
-            .to_string()
-            .contains("not valid JSON"));
+        assert!(decode(b"{").unwrap_err().to_string().contains("not valid JSON"));
     }
 
     #[test]
@@ -457,9 +422,6 @@ mod tests {
         assert_eq!(classify_number(&n("1e3")), Number::Float(1000.0));
         assert_eq!(classify_number(&n("-0.5")), Number::Float(-0.5));
         let big = n("123456789012345678901234567890");
-        assert_eq!(
-            classify_number(&big),
-            Number::BigInteger("123456789012345678901234567890")
-        );
+        assert_eq!(classify_number(&big), Number::BigInteger("123456789012345678901234567890"));
     }
 }

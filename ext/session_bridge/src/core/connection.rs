@@ -9,7 +9,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use redis::{ConnectionAddr, IntoConnectionInfo, RedisError, Value};
+use rustls::{ClientConnection, StreamOwned};
 
+use super::tls::Tls;
 use super::Error;
 
 /// How long each phase may take.
@@ -23,11 +25,7 @@ pub struct Timeouts {
 impl Default for Timeouts {
     fn default() -> Self {
         let second = Duration::from_secs(1);
-        Timeouts {
-            connect: second,
-            read: second,
-            write: second,
-        }
+        Timeouts { connect: second, read: second, write: second }
     }
 }
 
@@ -40,6 +38,7 @@ pub struct Settings {
     username: Option<String>,
     password: Option<String>,
     timeouts: Timeouts,
+    tls: Option<Tls>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -50,37 +49,34 @@ impl std::fmt::Debug for Settings {
 }
 
 impl Settings {
-    /// Parses a `redis://[user:password@]host[:port][/db]` URL.
-    pub fn from_url(url: &str, timeouts: Timeouts) -> Result<Settings, Error> {
+    /// Parses a `redis://[user:password@]host[:port][/db]` URL, or `rediss://` for TLS, which
+    /// trusts `ca_file` (PEM) when given and the system's certificates otherwise.
+    pub fn from_url(url: &str, timeouts: Timeouts, ca_file: Option<&str>) -> Result<Settings, Error> {
         let bad = |why: &str| Error::Configuration(format!("redis_url is not usable: {why}"));
-        for (name, value) in [
-            ("connect", timeouts.connect),
-            ("read", timeouts.read),
-            ("write", timeouts.write),
-        ] {
+        for (name, value) in
+            [("connect", timeouts.connect), ("read", timeouts.read), ("write", timeouts.write)]
+        {
             if value.is_zero() {
-                return Err(Error::Configuration(format!(
-                    "{name}_timeout must be greater than zero"
-                )));
+                return Err(Error::Configuration(format!("{name}_timeout must be greater than zero")));
             }
         }
-        let info = url
+        // The redis crate is built without its own TLS: parse rediss:// as redis:// and add ours.
+        let (plain_url, use_tls) = match url.strip_prefix("rediss://") {
+            Some(rest) => (format!("redis://{rest}"), true),
+            None => (url.to_owned(), false),
+        };
+        let info = plain_url
+            .as_str()
             .into_connection_info()
-            .map_err(|_| bad("expected redis://[user:password@]host[:port][/db]"))?;
+            .map_err(|_| bad("expected redis://[user:password@]host[:port][/db] or rediss://..."))?;
         let (host, port) = match info.addr() {
             ConnectionAddr::Tcp(host, port) => (host.clone(), *port),
-            ConnectionAddr::TcpTls { .. } => {
-                return Err(bad("TLS (rediss://) is not supported yet"))
-            }
-            _ => {
-                return Err(bad(
-                    "only redis://host:port URLs are supported (unix sockets are not)",
-                ))
-            }
+            _ => return Err(bad("only redis:// and rediss:// URLs are supported (unix sockets are not)")),
         };
         if host.is_empty() {
             return Err(bad("it names no host"));
         }
+        let tls = if use_tls { Some(Tls::new(&host, ca_file)?) } else { None };
         let redis = info.redis_settings();
         Ok(Settings {
             host,
@@ -89,6 +85,7 @@ impl Settings {
             username: redis.username().map(str::to_owned),
             password: redis.password().map(str::to_owned),
             timeouts,
+            tls,
         })
     }
 
@@ -153,9 +150,49 @@ fn interrupted() -> Error {
     Error::Connection("the call to Redis was interrupted".into())
 }
 
+/// The socket, plain or inside a TLS session.
+enum Stream {
+    Plain(TcpStream),
+    Tls(Box<StreamOwned<ClientConnection, TcpStream>>),
+}
+
+impl Stream {
+    fn tcp(&self) -> &TcpStream {
+        match self {
+            Stream::Plain(socket) => socket,
+            Stream::Tls(tls) => &tls.sock,
+        }
+    }
+}
+
+impl Read for Stream {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Stream::Plain(socket) => socket.read(buf),
+            Stream::Tls(tls) => tls.read(buf),
+        }
+    }
+}
+
+impl Write for Stream {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Stream::Plain(socket) => socket.write(buf),
+            Stream::Tls(tls) => tls.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Stream::Plain(socket) => socket.flush(),
+            Stream::Tls(tls) => tls.flush(),
+        }
+    }
+}
+
 /// An open, authenticated connection with the right database selected.
 pub struct Connection {
-    stream: TcpStream,
+    stream: Stream,
     /// A duplicate of the socket, so an [`Interrupt`] can shut it down from another thread.
     shutdown_handle: Arc<TcpStream>,
     parser: redis::Parser,
@@ -167,44 +204,23 @@ impl Connection {
     pub fn open(settings: &Settings, interrupt: &Interrupt) -> Result<Connection, Error> {
         let address = settings.address();
         let deadline = Instant::now() + settings.timeouts.connect;
-        let cannot = |why: String| {
-            Error::CannotConnect(format!("cannot connect to Redis at {address}: {why}"))
-        };
+        let cannot =
+            |why: String| Error::CannotConnect(format!("cannot connect to Redis at {address}: {why}"));
         if interrupt.is_triggered() {
             return Err(interrupted());
         }
-        let addrs: Vec<SocketAddr> = (settings.host.as_str(), settings.port)
-            .to_socket_addrs()
-            .map_err(|e| cannot(e.to_string()))?
-            .collect();
-        let mut last_error = String::from("the host name resolves to no address");
-        let mut stream = None;
-        for addr in addrs {
-            let remaining = deadline.saturating_duration_since(Instant::now());
-            if remaining.is_zero() {
-                last_error = format!("timed out after {:?}", settings.timeouts.connect);
-                break;
-            }
-            match TcpStream::connect_timeout(&addr, remaining) {
-                Ok(s) => {
-                    stream = Some(s);
-                    break;
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {
-                    last_error = format!("timed out after {:?}", settings.timeouts.connect);
-                }
-                Err(e) => last_error = e.to_string(),
-            }
-        }
-        let stream = stream.ok_or_else(|| cannot(last_error))?;
-        let setup = |stream: &TcpStream| -> std::io::Result<Arc<TcpStream>> {
-            stream.set_nodelay(true)?;
-            stream.set_read_timeout(Some(settings.timeouts.read))?;
-            stream.set_write_timeout(Some(settings.timeouts.write))?;
-            Ok(Arc::new(stream.try_clone()?))
-        };
-        let shutdown_handle = setup(&stream).map_err(|e| cannot(e.to_string()))?;
+        let socket = connect_tcp(settings, deadline).map_err(cannot)?;
+        let shutdown_handle = Arc::new(socket.try_clone().map_err(|e| cannot(e.to_string()))?);
         interrupt.watch(Arc::clone(&shutdown_handle))?;
+        let stream = match &settings.tls {
+            None => Stream::Plain(socket),
+            Some(tls) => Stream::Tls(Box::new(start_tls(tls, socket, deadline, interrupt).map_err(cannot)?)),
+        };
+        let socket = stream.tcp();
+        let timeouts = socket
+            .set_read_timeout(Some(settings.timeouts.read))
+            .and_then(|()| socket.set_write_timeout(Some(settings.timeouts.write)));
+        timeouts.map_err(|e| cannot(e.to_string()))?;
         let mut connection = Connection {
             stream,
             shutdown_handle,
@@ -212,41 +228,39 @@ impl Connection {
             address,
             read_timeout: settings.timeouts.read,
         };
-        connection
-            .handshake(settings, interrupt)
-            .map_err(|e| match e {
-                Error::Timeout(m) | Error::Connection(m) if !interrupt.is_triggered() => {
-                    Error::CannotConnect(m)
-                }
-                other => other,
-            })?;
+        connection.handshake(settings, interrupt).map_err(|e| match e {
+            Error::Timeout(m) | Error::Connection(m) if !interrupt.is_triggered() => Error::CannotConnect(m),
+            other => other,
+        })?;
         Ok(connection)
     }
 
     /// Sends one packed command and reads its reply. Error replies become [`Error::Command`].
     pub fn request(&mut self, packed: &[u8], interrupt: &Interrupt) -> Result<Value, Error> {
-        self.stream
-            .write_all(packed)
-            .map_err(|e| self.io_error(RedisError::from(e), interrupt))?;
+        let written = self.stream.write_all(packed).and_then(|()| self.stream.flush());
+        written.map_err(|e| self.io_error(RedisError::from(e), interrupt))?;
         let mut reader = PatientReader {
-            stream: &self.stream,
+            stream: &mut self.stream,
             interrupt,
             deadline: Instant::now() + self.read_timeout,
             rearmed: false,
         };
         let parsed = self.parser.parse_value(&mut reader);
         if reader.rearmed {
-            let _ = self.stream.set_read_timeout(Some(self.read_timeout));
+            let _ = self.stream.tcp().set_read_timeout(Some(self.read_timeout));
         }
         let reply = parsed.map_err(|e| self.io_error(e, interrupt))?;
         match reply {
-            Value::ServerError(e) => Err(Error::Command {
-                code: e.code().to_owned(),
-                message: match e.details() {
+            Value::ServerError(e) => {
+                let message = match e.details() {
                     Some(details) => format!("{} {}", e.code(), details),
                     None => e.code().to_owned(),
-                },
-            }),
+                };
+                // Redis refuses long commands from a client that has not authenticated with
+                // this protocol error instead of NOAUTH.
+                let code = if message.contains("unauthenticated") { "NOAUTH" } else { e.code() };
+                Err(Error::Command { code: code.to_owned(), message })
+            }
             other => Ok(other),
         }
     }
@@ -266,10 +280,7 @@ impl Connection {
             self.request(&auth.get_packed_command(), interrupt)?;
         }
         if settings.db != 0 {
-            self.request(
-                &redis::cmd("SELECT").arg(settings.db).get_packed_command(),
-                interrupt,
-            )?;
+            self.request(&redis::cmd("SELECT").arg(settings.db).get_packed_command(), interrupt)?;
         }
         Ok(())
     }
@@ -280,18 +291,69 @@ impl Connection {
         } else if e.is_timeout() {
             Error::Timeout(format!("Redis at {} did not answer in time", self.address))
         } else {
-            Error::Connection(format!(
-                "lost the connection to Redis at {}: {}",
-                self.address, e
-            ))
+            Error::Connection(format!("lost the connection to Redis at {}: {}", self.address, e))
         }
     }
 }
 
-/// Reads from the socket, resuming after a signal (EINTR: Ruby's SIGCHLD, a timer) until the
-/// read timeout has passed in total, unless the call was interrupted on purpose.
+/// Tries each address the host resolves to until one accepts, all within `deadline`.
+fn connect_tcp(settings: &Settings, deadline: Instant) -> Result<TcpStream, String> {
+    let addrs: Vec<SocketAddr> =
+        (settings.host.as_str(), settings.port).to_socket_addrs().map_err(|e| e.to_string())?.collect();
+    let timed_out = || format!("timed out after {:?}", settings.timeouts.connect);
+    let mut last_error = String::from("the host name resolves to no address");
+    for addr in addrs {
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        if remaining.is_zero() {
+            return Err(timed_out());
+        }
+        match TcpStream::connect_timeout(&addr, remaining) {
+            Ok(socket) => {
+                socket.set_nodelay(true).map_err(|e| e.to_string())?;
+                return Ok(socket);
+            }
+            Err(e) if e.kind() == ErrorKind::TimedOut => last_error = timed_out(),
+            Err(e) => last_error = e.to_string(),
+        }
+    }
+    Err(last_error)
+}
+
+/// Runs the TLS handshake to completion within `deadline`, so a bad certificate or a silent
+/// server is a connect failure rather than a surprise on the first command.
+fn start_tls(
+    tls: &Tls,
+    mut socket: TcpStream,
+    deadline: Instant,
+    interrupt: &Interrupt,
+) -> Result<StreamOwned<ClientConnection, TcpStream>, String> {
+    let mut session =
+        ClientConnection::new(Arc::clone(&tls.config), tls.server_name.clone()).map_err(|e| e.to_string())?;
+    while session.is_handshaking() {
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        if remaining.is_zero() || interrupt.is_triggered() {
+            return Err("the TLS handshake did not finish in time".into());
+        }
+        socket
+            .set_read_timeout(Some(remaining))
+            .and_then(|()| socket.set_write_timeout(Some(remaining)))
+            .map_err(|e| e.to_string())?;
+        match session.complete_io(&mut socket) {
+            Ok(_) => {}
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                return Err("the TLS handshake did not finish in time".into())
+            }
+            Err(e) => return Err(format!("TLS handshake failed: {e}")),
+        }
+    }
+    Ok(StreamOwned::new(session, socket))
+}
+
+/// Reads from the connection, resuming after a signal (EINTR: Ruby's SIGCHLD, a timer) until
+/// the read timeout has passed in total, unless the call was interrupted on purpose.
 struct PatientReader<'a> {
-    stream: &'a TcpStream,
+    stream: &'a mut Stream,
     interrupt: &'a Interrupt,
     deadline: Instant,
     rearmed: bool,
@@ -306,7 +368,7 @@ impl Read for PatientReader<'_> {
                     if remaining.is_zero() {
                         return Err(ErrorKind::TimedOut.into());
                     }
-                    self.stream.set_read_timeout(Some(remaining))?;
+                    self.stream.tcp().set_read_timeout(Some(remaining))?;
                     self.rearmed = true;
                 }
                 result => return result,
@@ -321,8 +383,8 @@ mod tests {
 
     #[test]
     fn parses_host_port_db_and_credentials() {
-        let s = Settings::from_url("redis://user:s3cret@127.0.0.1:6380/2", Timeouts::default())
-            .unwrap();
+        let s =
+            Settings::from_url("redis://user:s3cret@127.0.0.1:6380/2", Timeouts::default(), None).unwrap();
         assert_eq!(s.address(), "127.0.0.1:6380");
         assert_eq!(s.db, 2);
         assert_eq!(s.username.as_deref(), Some("user"));
@@ -332,18 +394,9 @@ mod tests {
 
     #[test]
     fn rejects_urls_it_cannot_use() {
-        for url in [
-            "",
-            "not a url",
-            "http://127.0.0.1",
-            "redis://",
-            "unix:///tmp/redis.sock",
-        ] {
+        for url in ["", "not a url", "http://127.0.0.1", "redis://", "unix:///tmp/redis.sock"] {
             assert!(
-                matches!(
-                    Settings::from_url(url, Timeouts::default()),
-                    Err(Error::Configuration(_))
-                ),
+                matches!(Settings::from_url(url, Timeouts::default(), None), Err(Error::Configuration(_))),
                 "{url:?}"
             );
         }
@@ -351,12 +404,9 @@ mod tests {
 
     #[test]
     fn rejects_zero_timeouts() {
-        let timeouts = Timeouts {
-            read: Duration::ZERO,
-            ..Timeouts::default()
-        };
+        let timeouts = Timeouts { read: Duration::ZERO, ..Timeouts::default() };
         assert!(matches!(
-            Settings::from_url("redis://127.0.0.1", timeouts),
+            Settings::from_url("redis://127.0.0.1", timeouts, None),
             Err(Error::Configuration(m)) if m.contains("read_timeout")
         ));
     }
@@ -366,12 +416,8 @@ mod tests {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         drop(listener);
-        let s =
-            Settings::from_url(&format!("redis://127.0.0.1:{port}"), Timeouts::default()).unwrap();
-        assert!(matches!(
-            Connection::open(&s, &Interrupt::default()),
-            Err(Error::CannotConnect(_))
-        ));
+        let s = Settings::from_url(&format!("redis://127.0.0.1:{port}"), Timeouts::default(), None).unwrap();
+        assert!(matches!(Connection::open(&s, &Interrupt::default()), Err(Error::CannotConnect(_))));
     }
 
     #[test]
@@ -379,11 +425,8 @@ mod tests {
         // A server that accepts and never answers.
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
-        let timeouts = Timeouts {
-            read: Duration::from_secs(30),
-            ..Timeouts::default()
-        };
-        let s = Settings::from_url(&format!("redis://127.0.0.1:{port}"), timeouts).unwrap();
+        let timeouts = Timeouts { read: Duration::from_secs(30), ..Timeouts::default() };
+        let s = Settings::from_url(&format!("redis://127.0.0.1:{port}"), timeouts, None).unwrap();
         let interrupt = Interrupt::new();
         let mut connection = Connection::open(&s, &interrupt).unwrap();
         let _peer = listener.accept().unwrap();
@@ -403,11 +446,8 @@ mod tests {
     fn a_silent_server_is_a_timeout() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
-        let timeouts = Timeouts {
-            read: Duration::from_millis(100),
-            ..Timeouts::default()
-        };
-        let s = Settings::from_url(&format!("redis://127.0.0.1:{port}"), timeouts).unwrap();
+        let timeouts = Timeouts { read: Duration::from_millis(100), ..Timeouts::default() };
+        let s = Settings::from_url(&format!("redis://127.0.0.1:{port}"), timeouts, None).unwrap();
         let interrupt = Interrupt::new();
         let mut connection = Connection::open(&s, &interrupt).unwrap();
         let _peer = listener.accept().unwrap();

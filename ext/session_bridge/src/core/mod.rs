@@ -3,6 +3,7 @@
 //! - [`token`]: where tokens are minted and checked.
 //! - [`codec`]: where the stored JSON comes from, and how it is read back.
 //! - [`connection`]: one Redis connection with timeouts and an interrupt handle.
+//! - [`tls`]: TLS settings for `rediss://`.
 //! - [`store`]: the storage layout and the connection pool, one round trip per operation.
 //! - [`error`]: every failure the core can report.
 
@@ -10,6 +11,7 @@ pub mod codec;
 pub mod connection;
 pub mod error;
 pub mod store;
+pub mod tls;
 pub mod token;
 
 pub use error::Error;

@@ -36,9 +36,7 @@ impl Layout {
                 "store_key must be 1 to 256 printable ASCII characters without spaces".into(),
             ));
         }
-        Ok(Layout::Hash {
-            store_key: store_key.to_owned(),
-        })
+        Ok(Layout::Hash { store_key: store_key.to_owned() })
     }
 
     pub fn store_key(&self) -> &str {
@@ -78,11 +76,7 @@ pub struct Policy {
 
 impl Default for Policy {
     fn default() -> Self {
-        Policy {
-            ttl: Some(Duration::from_secs(24 * 3600)),
-            hash_tokens: false,
-            sweep_batch: 100,
-        }
+        Policy { ttl: Some(Duration::from_secs(24 * 3600)), hash_tokens: false, sweep_batch: 100 }
     }
 }
 
@@ -91,10 +85,7 @@ pub const MAX_USER_ID_BYTES: usize = 128;
 
 /// Checks a user id before it becomes part of a key name.
 pub fn check_user_id(user_id: &str) -> Result<(), Error> {
-    if user_id.is_empty()
-        || user_id.len() > MAX_USER_ID_BYTES
-        || user_id.chars().any(char::is_control)
-    {
+    if user_id.is_empty() || user_id.len() > MAX_USER_ID_BYTES || user_id.chars().any(char::is_control) {
         return Err(Error::Argument(format!(
             "user_id must be 1 to {MAX_USER_ID_BYTES} bytes without control characters"
         )));
@@ -165,10 +156,7 @@ impl Store {
                 layout,
                 policy,
                 pool_size,
-                pool: Mutex::new(Pool {
-                    pid: std::process::id(),
-                    idle: Vec::new(),
-                }),
+                pool: Mutex::new(Pool { pid: std::process::id(), idle: Vec::new() }),
             }),
         }
     }
@@ -231,9 +219,7 @@ impl Store {
 
     fn lock_pool(&self) -> Result<std::sync::MutexGuard<'_, Pool>, Error> {
         self.shared.pool.lock().map_err(|_| {
-            Error::Connection(
-                "the connection pool is unusable after a crash in another thread".into(),
-            )
+            Error::Connection("the connection pool is unusable after a crash in another thread".into())
         })
     }
 }
@@ -256,12 +242,7 @@ impl Lease {
     }
 
     /// Stores `json` under the token, with the policy's lifetime, indexed under `user_id` if given.
-    pub fn publish(
-        &mut self,
-        token: &str,
-        json: &[u8],
-        user_id: Option<&str>,
-    ) -> Result<(), Error> {
+    pub fn publish(&mut self, token: &str, json: &[u8], user_id: Option<&str>) -> Result<(), Error> {
         let policy = *self.store.policy();
         let field = self.store.field(token);
         let ttl_ms = policy.ttl.map_or(0, |ttl| ttl.as_millis().max(1));
@@ -357,9 +338,7 @@ impl Lease {
     fn run(&mut self, command: &[u8]) -> Result<Value, Error> {
         let reused = self.connection.is_some();
         match self.run_once(command) {
-            Err(Error::Connection(_)) if reused && !self.interrupt.is_triggered() => {
-                self.run_once(command)
-            }
+            Err(Error::Connection(_)) if reused && !self.interrupt.is_triggered() => self.run_once(command),
             result => result,
         }
     }
@@ -396,9 +375,7 @@ fn unexpected(operation: &str, reply: &Value) -> Error {
         Value::Int(_) => "an integer",
         _ => "an unexpected reply",
     };
-    Error::Connection(format!(
-        "Redis answered {operation} with {kind}; is this a Redis server?"
-    ))
+    Error::Connection(format!("Redis answered {operation} with {kind}; is this a Redis server?"))
 }
 
 #[cfg(test)]
@@ -408,14 +385,7 @@ mod tests {
     #[test]
     fn every_script_compiles_into_one_source_with_the_prelude() {
         let s = scripts();
-        for script in [
-            &s.publish,
-            &s.fetch,
-            &s.touch,
-            &s.revoke,
-            &s.revoke_user,
-            &s.sweep,
-        ] {
+        for script in [&s.publish, &s.fetch, &s.touch, &s.revoke, &s.revoke_user, &s.sweep] {
             assert!(script.source.contains("local function remove(field)"));
             assert_eq!(script.sha.len(), 40);
         }
@@ -426,10 +396,7 @@ mod tests {
         assert!(check_user_id("42").is_ok());
         assert!(check_user_id("6f9619ff-8b86-d011-b42d-00cf4fc964ff").is_ok());
         for bad in ["", "a\r\nb", "\0", &"x".repeat(129)] {
-            assert!(
-                matches!(check_user_id(bad), Err(Error::Argument(_))),
-                "{bad:?}"
-            );
+            assert!(matches!(check_user_id(bad), Err(Error::Argument(_))), "{bad:?}");
         }
     }
 
@@ -437,10 +404,7 @@ mod tests {
     fn store_keys_are_checked() {
         assert!(Layout::hash("mySessionStore").is_ok());
         for bad in ["", "my store", "a\r\nFLUSHALL", &"k".repeat(257)] {
-            assert!(
-                matches!(Layout::hash(bad), Err(Error::Configuration(_))),
-                "{bad:?}"
-            );
+            assert!(matches!(Layout::hash(bad), Err(Error::Configuration(_))), "{bad:?}");
         }
     }
 }

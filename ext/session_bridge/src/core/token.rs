@@ -20,19 +20,13 @@ pub fn mint(session_id: &[u8]) -> Result<String, Error> {
     let mut random = [0u8; RANDOM_BYTES];
     getrandom::fill(&mut random)
         .map_err(|e| Error::Connection(format!("the OS random source failed: {e}")))?;
-    let digest = Md5::new()
-        .chain_update(random)
-        .chain_update(session_id)
-        .finalize();
+    let digest = Md5::new().chain_update(random).chain_update(session_id).finalize();
     Ok(to_hex(&digest))
 }
 
 /// True when `candidate` has the shape of a token. Anything else is never sent to Redis.
 pub fn is_well_formed(candidate: &[u8]) -> bool {
-    candidate.len() == TOKEN_LEN
-        && candidate
-            .iter()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b))
+    candidate.len() == TOKEN_LEN && candidate.iter().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b))
 }
 
 fn to_hex(bytes: &[u8]) -> String {

@@ -4,9 +4,7 @@
 
 use std::time::Duration;
 
-use magnus::{
-    function, method, prelude::*, Error, RHash, RModule, RString, Ruby, TryConvert, Value,
-};
+use magnus::{function, method, prelude::*, Error, RHash, RModule, RString, Ruby, TryConvert, Value};
 
 use super::{convert, errors, nogvl};
 use crate::core::connection::{Settings, Timeouts};
@@ -63,16 +61,12 @@ impl Client {
             return Err(configuration("pool_size must be at least 1".into()));
         }
         if max_payload_bytes < 2 {
-            return Err(configuration(
-                "max_payload_bytes must be at least 2 (the size of {})".into(),
-            ));
+            return Err(configuration("max_payload_bytes must be at least 2 (the size of {})".into()));
         }
-        let settings = Settings::from_url(&url, timeouts).map_err(fail)?;
+        let ca_file: Option<String> = option(ruby, options, "ssl_ca_file")?;
+        let settings = Settings::from_url(&url, timeouts, ca_file.as_deref()).map_err(fail)?;
         let layout = Layout::hash(&store_key).map_err(fail)?;
-        Ok(Client {
-            store: Store::new(settings, layout, policy, pool_size),
-            max_payload_bytes,
-        })
+        Ok(Client { store: Store::new(settings, layout, policy, pool_size), max_payload_bytes })
     }
 
     fn publish(
@@ -85,8 +79,8 @@ impl Client {
         if let Some(user_id) = &user_id {
             check_user_id(user_id).map_err(|e| errors::to_ruby(ruby, e))?;
         }
-        let json = convert::encode(data, rb_self.max_payload_bytes)
-            .map_err(|e| errors::to_ruby(ruby, e.into()))?;
+        let json =
+            convert::encode(data, rb_self.max_payload_bytes).map_err(|e| errors::to_ruby(ruby, e.into()))?;
         // SAFETY: copied out at once.
         let session_id = unsafe { session_id.as_slice() }.to_vec();
         let token = rb_self.with_lease(ruby, move |lease| {
@@ -104,14 +98,10 @@ impl Client {
         let entry = rb_self.with_lease(ruby, move |lease| {
             lease
                 .fetch(&token)?
-                .map(|bytes| {
-                    codec::decode(&bytes).map_err(|e| core::Error::Serialization(e.to_string()))
-                })
+                .map(|bytes| codec::decode(&bytes).map_err(|e| core::Error::Serialization(e.to_string())))
                 .transpose()
         })?;
-        entry
-            .map(|map| convert::to_ruby_hash(ruby, &map))
-            .transpose()
+        entry.map(|map| convert::to_ruby_hash(ruby, &map)).transpose()
     }
 
     fn touch(ruby: &Ruby, rb_self: &Self, token: Value) -> Result<bool, Error> {
@@ -156,10 +146,7 @@ impl Client {
         ruby: &Ruby,
         operation: impl FnOnce(&mut Lease) -> Result<R, core::Error>,
     ) -> Result<R, Error> {
-        let mut lease = self
-            .store
-            .checkout()
-            .map_err(|e| errors::to_ruby(ruby, e))?;
+        let mut lease = self.store.checkout().map_err(|e| errors::to_ruby(ruby, e))?;
         let interrupt = lease.interrupt();
         let outcome = nogvl::without_gvl(ruby, &interrupt, || operation(&mut lease));
         self.store.checkin(lease);
@@ -167,9 +154,7 @@ impl Client {
             Some(result) => result.map_err(|e| errors::to_ruby(ruby, e)),
             None => Err(errors::to_ruby(
                 ruby,
-                core::Error::Connection(
-                    "the call to Redis was interrupted before it started".into(),
-                ),
+                core::Error::Connection("the call to Redis was interrupted before it started".into()),
             )),
         }
     }

@@ -2,8 +2,8 @@
 //! Ruby values.
 
 use magnus::{
-    prelude::*, r_hash::ForEach, rb_sys::AsRawValue, Error, Fixnum, Float, IntoValue, RArray,
-    RBignum, RHash, RString, Ruby, Symbol, Value,
+    prelude::*, r_hash::ForEach, rb_sys::AsRawValue, Error, Fixnum, Float, IntoValue, RArray, RBignum, RHash,
+    RString, Ruby, Symbol, Value,
 };
 use serde_json::{Map, Value as Json};
 
@@ -38,11 +38,7 @@ pub fn encode(data: Value, max_bytes: usize) -> Result<Vec<u8>, EncodeError> {
     Ok(encoder.into_bytes())
 }
 
-fn encode_value(
-    encoder: &mut Encoder,
-    value: Value,
-    parent: Option<&Ancestors>,
-) -> Result<(), EncodeError> {
+fn encode_value(encoder: &mut Encoder, value: Value, parent: Option<&Ancestors>) -> Result<(), EncodeError> {
     if let Some(string) = RString::from_value(value) {
         return encode_string(encoder, string);
     }
@@ -76,22 +72,14 @@ fn encode_value(
     Err(unsupported(value))
 }
 
-fn encode_hash(
-    encoder: &mut Encoder,
-    hash: RHash,
-    parent: Option<&Ancestors>,
-) -> Result<(), EncodeError> {
+fn encode_hash(encoder: &mut Encoder, hash: RHash, parent: Option<&Ancestors>) -> Result<(), EncodeError> {
     refuse_cycle(hash.as_value(), parent)?;
     encoder.begin_object()?;
-    let here = Ancestors {
-        container: hash.as_value(),
-        parent,
-    };
+    let here = Ancestors { container: hash.as_value(), parent };
     let mut failure = None;
     let walked = hash.foreach(|key: Value, value: Value| {
-        let step = encode_key(encoder, key).and_then(|name| {
-            encode_value(encoder, value, Some(&here)).map_err(|e| e.under_key(&name))
-        });
+        let step = encode_key(encoder, key)
+            .and_then(|name| encode_value(encoder, value, Some(&here)).map_err(|e| e.under_key(&name)));
         match step {
             Ok(()) => Ok(ForEach::Continue),
             Err(e) => {
@@ -108,23 +96,14 @@ fn encode_hash(
     Ok(())
 }
 
-fn encode_array(
-    encoder: &mut Encoder,
-    array: RArray,
-    parent: Option<&Ancestors>,
-) -> Result<(), EncodeError> {
+fn encode_array(encoder: &mut Encoder, array: RArray, parent: Option<&Ancestors>) -> Result<(), EncodeError> {
     refuse_cycle(array.as_value(), parent)?;
     encoder.begin_array()?;
-    let here = Ancestors {
-        container: array.as_value(),
-        parent,
-    };
+    let here = Ancestors { container: array.as_value(), parent };
     // The length is read each time round: nothing stops a caller's other thread from shrinking it.
     let mut index = 0;
     while index < array.len() {
-        let item: Value = array
-            .entry(index as isize)
-            .map_err(|_| unsupported(array.as_value()))?;
+        let item: Value = array.entry(index as isize).map_err(|_| unsupported(array.as_value()))?;
         encode_value(encoder, item, Some(&here)).map_err(|e| e.at_index(index))?;
         index += 1;
     }
@@ -134,9 +113,7 @@ fn encode_array(
 
 fn refuse_cycle(container: Value, parent: Option<&Ancestors>) -> Result<(), EncodeError> {
     match parent {
-        Some(ancestors) if ancestors.contains(container) => {
-            Err(EncodeError::new(EncodeErrorKind::Cycle))
-        }
+        Some(ancestors) if ancestors.contains(container) => Err(EncodeError::new(EncodeErrorKind::Cycle)),
         _ => Ok(()),
     }
 }
@@ -150,9 +127,7 @@ fn encode_key(encoder: &mut Encoder, key: Value) -> Result<String, EncodeError> 
         let name: RString = symbol.funcall("name", ()).map_err(|_| unsupported(key))?;
         string_text(name)?
     } else {
-        return Err(EncodeError::new(EncodeErrorKind::UnsupportedKey(
-            class_name(key),
-        )));
+        return Err(EncodeError::new(EncodeErrorKind::UnsupportedKey(class_name(key))));
     };
     encoder.key(&text).map_err(|e| e.under_key(&text))?;
     Ok(text)

@@ -12,17 +12,13 @@ fn lookup(ruby: &Ruby, name: &str) -> ExceptionClass {
         .unwrap_or_else(|_| ruby.exception_runtime_error())
 }
 
-static CONFIGURATION_ERROR: Lazy<ExceptionClass> =
-    Lazy::new(|ruby| lookup(ruby, "ConfigurationError"));
-static CANNOT_CONNECT_ERROR: Lazy<ExceptionClass> =
-    Lazy::new(|ruby| lookup(ruby, "CannotConnectError"));
+static CONFIGURATION_ERROR: Lazy<ExceptionClass> = Lazy::new(|ruby| lookup(ruby, "ConfigurationError"));
+static CANNOT_CONNECT_ERROR: Lazy<ExceptionClass> = Lazy::new(|ruby| lookup(ruby, "CannotConnectError"));
 static TIMEOUT_ERROR: Lazy<ExceptionClass> = Lazy::new(|ruby| lookup(ruby, "TimeoutError"));
 static CONNECTION_ERROR: Lazy<ExceptionClass> = Lazy::new(|ruby| lookup(ruby, "ConnectionError"));
 static COMMAND_ERROR: Lazy<ExceptionClass> = Lazy::new(|ruby| lookup(ruby, "CommandError"));
-static SERIALIZATION_ERROR: Lazy<ExceptionClass> =
-    Lazy::new(|ruby| lookup(ruby, "SerializationError"));
-static AUTHENTICATION_ERROR: Lazy<ExceptionClass> =
-    Lazy::new(|ruby| lookup(ruby, "AuthenticationError"));
+static SERIALIZATION_ERROR: Lazy<ExceptionClass> = Lazy::new(|ruby| lookup(ruby, "SerializationError"));
+static AUTHENTICATION_ERROR: Lazy<ExceptionClass> = Lazy::new(|ruby| lookup(ruby, "AuthenticationError"));
 static PERMISSION_ERROR: Lazy<ExceptionClass> = Lazy::new(|ruby| lookup(ruby, "PermissionError"));
 static ERROR: Lazy<ExceptionClass> = Lazy::new(|ruby| lookup(ruby, "Error"));
 
@@ -39,9 +35,7 @@ pub fn to_ruby(ruby: &Ruby, error: core::Error) -> Error {
             _ => &COMMAND_ERROR,
         },
         core::Error::Serialization(_) => &SERIALIZATION_ERROR,
-        core::Error::Argument(message) => {
-            return Error::new(ruby.exception_arg_error(), message.clone())
-        }
+        core::Error::Argument(message) => return Error::new(ruby.exception_arg_error(), message.clone()),
     };
     Error::new(ruby.get_inner(class), error.message())
 }

@@ -11,14 +11,9 @@ use magnus::{function, prelude::*, Error, RHash, RString, Ruby, Value};
 use crate::core::{self, codec, token};
 
 pub fn init(ruby: &Ruby) -> Result<(), Error> {
-    let native = ruby
-        .define_module("SessionBridge")?
-        .define_module("Native")?;
+    let native = ruby.define_module("SessionBridge")?.define_module("Native")?;
     native.const_set("MAX_DEPTH", codec::MAX_DEPTH)?;
-    native.const_set(
-        "DEFAULT_MAX_PAYLOAD_BYTES",
-        codec::DEFAULT_MAX_PAYLOAD_BYTES,
-    )?;
+    native.const_set("DEFAULT_MAX_PAYLOAD_BYTES", codec::DEFAULT_MAX_PAYLOAD_BYTES)?;
     native.const_set("TOKEN_LENGTH", token::TOKEN_LEN)?;
     native.define_module_function("dump_json", function!(dump_json, 2))?;
     native.define_module_function("load_json", function!(load_json, 1))?;
@@ -27,8 +22,7 @@ pub fn init(ruby: &Ruby) -> Result<(), Error> {
 
 /// The codec alone, without Redis: what `publish` would store (for benchmarks and debugging).
 fn dump_json(ruby: &Ruby, data: Value, max_payload_bytes: usize) -> Result<RString, Error> {
-    let json =
-        convert::encode(data, max_payload_bytes).map_err(|e| errors::to_ruby(ruby, e.into()))?;
+    let json = convert::encode(data, max_payload_bytes).map_err(|e| errors::to_ruby(ruby, e.into()))?;
     // The encoder only ever writes UTF-8.
     Ok(ruby.str_new(std::str::from_utf8(&json).unwrap_or_default()))
 }
@@ -37,7 +31,6 @@ fn dump_json(ruby: &Ruby, data: Value, max_payload_bytes: usize) -> Result<RStri
 fn load_json(ruby: &Ruby, json: RString) -> Result<RHash, Error> {
     // SAFETY: parsed before any other call into Ruby.
     let parsed = codec::decode(unsafe { json.as_slice() });
-    let map =
-        parsed.map_err(|e| errors::to_ruby(ruby, core::Error::Serialization(e.to_string())))?;
+    let map = parsed.map_err(|e| errors::to_ruby(ruby, core::Error::Serialization(e.to_string())))?;
     convert::to_ruby_hash(ruby, &map)
 }

@@ -38,10 +38,7 @@ pub fn without_gvl<F, R>(ruby: &Ruby, interrupt: &Interrupt, func: F) -> Result<
 where
     F: FnOnce() -> R,
 {
-    let mut call = Call {
-        func: Some(func),
-        result: None,
-    };
+    let mut call = Call { func: Some(func), result: None };
     // SAFETY: both pointers outlive the call; the trampoline catches panics so none unwinds
     // into Ruby's C frames.
     unsafe {
@@ -59,10 +56,9 @@ where
     })?;
     match call.result {
         Some(Ok(value)) => Ok(Some(value)),
-        Some(Err(_panic)) => Err(errors::internal(
-            ruby,
-            "session_bridge's native code panicked; this is a bug",
-        )),
+        Some(Err(_panic)) => {
+            Err(errors::internal(ruby, "session_bridge's native code panicked; this is a bug"))
+        }
         None => Ok(None),
     }
 }
