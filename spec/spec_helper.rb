@@ -3,6 +3,7 @@
 $LOAD_PATH.unshift(File.expand_path("../lib", __dir__))
 require "digest"
 require "json"
+require "socket"
 require "timeout"
 require "tmpdir"
 require "redis"
