@@ -74,11 +74,9 @@ impl Client {
         rb_self: &Self,
         data: Value,
         session_id: RString,
-        user_id: Option<String>,
+        user_id: Value,
     ) -> Result<RString, Error> {
-        if let Some(user_id) = &user_id {
-            check_user_id(user_id).map_err(|e| errors::to_ruby(ruby, e))?;
-        }
+        let user_id = if user_id.is_nil() { None } else { Some(user_id_argument(ruby, user_id)?) };
         let json =
             convert::encode(data, rb_self.max_payload_bytes).map_err(|e| errors::to_ruby(ruby, e.into()))?;
         // SAFETY: copied out at once.
@@ -118,8 +116,8 @@ impl Client {
         rb_self.with_lease(ruby, move |lease| lease.revoke(&token))
     }
 
-    fn revoke_user(ruby: &Ruby, rb_self: &Self, user_id: String) -> Result<u64, Error> {
-        check_user_id(&user_id).map_err(|e| errors::to_ruby(ruby, e))?;
+    fn revoke_user(ruby: &Ruby, rb_self: &Self, user_id: Value) -> Result<u64, Error> {
+        let user_id = user_id_argument(ruby, user_id)?;
         rb_self.with_lease(ruby, move |lease| lease.revoke_user(&user_id))
     }
 
@@ -158,6 +156,17 @@ impl Client {
             )),
         }
     }
+}
+
+/// A user id as the core accepts it: a String of valid UTF-8 that passes `check_user_id`.
+fn user_id_argument(ruby: &Ruby, value: Value) -> Result<String, Error> {
+    let invalid = |m: &str| errors::to_ruby(ruby, core::Error::Argument(m.into()));
+    let string = RString::from_value(value).ok_or_else(|| invalid("user_id must be a String"))?;
+    // SAFETY: copied out before any other call into Ruby.
+    let bytes = unsafe { string.as_slice() }.to_vec();
+    let user_id = String::from_utf8(bytes).map_err(|_| invalid("user_id must be valid UTF-8"))?;
+    check_user_id(&user_id).map_err(|e| errors::to_ruby(ruby, e))?;
+    Ok(user_id)
 }
 
 fn option<T: TryConvert>(ruby: &Ruby, options: RHash, name: &str) -> Result<T, Error> {
