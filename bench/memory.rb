@@ -9,6 +9,7 @@ $LOAD_PATH.unshift(File.expand_path("../lib", __dir__))
 require "session_bridge"
 require_relative "../spec/support/redis_server"
 
+$stdout.sync = true
 cycles = Integer(ARGV.fetch(0, 1_000_000))
 report_every = [cycles / 10, 1].max
 warm_up = [cycles / 10, 1].max

@@ -35,11 +35,13 @@ File.write("Makefile", <<~MAKE)
   \tRUBY=$(RUBY) $(CARGO) build --profile #{profile} --features ruby #{locked} \\
   \t  --manifest-path #{File.join(crate_dir, 'Cargo.toml').shellescape} \\
   \t  --target-dir #{target_dir.shellescape}
-  \tcp $(BUILT) $(DLLIB)
+  \tinstall -m 0755 $(BUILT) $(DLLIB)
 
+  # `install` writes a new file rather than overwriting in place, so a running process that has
+  # the old library mapped keeps working.
   install: all
   \tmkdir -p $(DESTDIR)$(sitearchdir)/session_bridge
-  \tcp $(DLLIB) $(DESTDIR)$(sitearchdir)/session_bridge/$(DLLIB)
+  \tinstall -m 0755 $(DLLIB) $(DESTDIR)$(sitearchdir)/session_bridge/$(DLLIB)
 
   clean:
   \trm -f $(DLLIB)

@@ -237,6 +237,18 @@ impl Connection {
 
     /// Sends one packed command and reads its reply. Error replies become [`Error::Command`].
     pub fn request(&mut self, packed: &[u8], interrupt: &Interrupt) -> Result<Value, Error> {
+        let mut replies = self.pipeline(packed, 1, interrupt)?;
+        replies.pop().ok_or_else(|| Error::Connection("Redis sent no reply".into()))
+    }
+
+    /// Sends `count` packed commands in one write and reads all their replies (one round trip).
+    /// Every reply is read even when one is an error, so the connection stays in step.
+    pub fn pipeline(
+        &mut self,
+        packed: &[u8],
+        count: usize,
+        interrupt: &Interrupt,
+    ) -> Result<Vec<Value>, Error> {
         let written = self.stream.write_all(packed).and_then(|()| self.stream.flush());
         written.map_err(|e| self.io_error(RedisError::from(e), interrupt))?;
         let mut reader = PatientReader {
@@ -245,13 +257,28 @@ impl Connection {
             deadline: Instant::now() + self.read_timeout,
             rearmed: false,
         };
-        let parsed = self.parser.parse_value(&mut reader);
+        let mut replies = Vec::with_capacity(count);
+        let mut failure = None;
+        for _ in 0..count {
+            match self.parser.parse_value(&mut reader) {
+                Ok(reply) => replies.push(reply),
+                Err(e) => {
+                    failure = Some(e);
+                    break;
+                }
+            }
+        }
         if reader.rearmed {
             let _ = self.stream.tcp().set_read_timeout(Some(self.read_timeout));
         }
-        let reply = parsed.map_err(|e| self.io_error(e, interrupt))?;
-        match reply {
-            Value::ServerError(e) => {
+        if let Some(e) = failure {
+            return Err(self.io_error(e, interrupt));
+        }
+        match replies.iter().find_map(|reply| match reply {
+            Value::ServerError(e) => Some(e),
+            _ => None,
+        }) {
+            Some(e) => {
                 let message = match e.details() {
                     Some(details) => format!("{} {}", e.code(), details),
                     None => e.code().to_owned(),
@@ -261,7 +288,7 @@ impl Connection {
                 let code = if message.contains("unauthenticated") { "NOAUTH" } else { e.code() };
                 Err(Error::Command { code: code.to_owned(), message })
             }
-            other => Ok(other),
+            None => Ok(replies),
         }
     }
 

@@ -1,7 +1,7 @@
 //! Where sessions live in Redis, and the pool of connections used to reach them.
 //!
-//! Every operation is one Lua script (`EVALSHA`, falling back to `EVAL` once when the server does
-//! not know it yet), so it is atomic and one round trip. The binding checks a [`Lease`] out with
+//! Every write is one Lua script (`EVALSHA`, falling back to `EVAL` once when the server does
+//! not know it yet), so it is atomic and one round trip; `fetch` is one pipelined round trip. The binding checks a [`Lease`] out with
 //! the GVL held, runs the operation without it, and checks the lease back in with the GVL held
 //! again: the pool's lock is therefore never held across `fork`.
 
@@ -108,7 +108,6 @@ impl Script {
 
 struct Scripts {
     publish: Script,
-    fetch: Script,
     touch: Script,
     revoke: Script,
     revoke_user: Script,
@@ -119,7 +118,6 @@ fn scripts() -> &'static Scripts {
     static SCRIPTS: OnceLock<Scripts> = OnceLock::new();
     SCRIPTS.get_or_init(|| Scripts {
         publish: Script::new(include_str!("scripts/publish.lua")),
-        fetch: Script::new(include_str!("scripts/fetch.lua")),
         touch: Script::new(include_str!("scripts/touch.lua")),
         revoke: Script::new(include_str!("scripts/revoke.lua")),
         revoke_user: Script::new(include_str!("scripts/revoke_user.lua")),
@@ -260,13 +258,34 @@ impl Lease {
         expect_int("publish", reply).map(|_| ())
     }
 
-    /// The stored bytes, or `None` when absent or expired.
+    /// The stored bytes, or `None` when absent or expired. A read needs no atomic script:
+    /// `HGET`, `ZSCORE` and `TIME` go in one pipelined round trip (cheaper for Redis than Lua);
+    /// an expired entry is left for the next sweep.
     pub fn fetch(&mut self, token: &str) -> Result<Option<Vec<u8>>, Error> {
         let field = self.store.field(token);
-        match self.eval(&scripts().fetch, &[field.as_bytes()])? {
-            Value::BulkString(bytes) => Ok(Some(bytes)),
-            Value::Nil => Ok(None),
-            other => Err(unexpected("fetch", &other)),
+        let arguments = &self.store.shared.arguments;
+        let mut command = redis::pipe();
+        command.cmd("HGET").arg(&arguments[0]).arg(&field);
+        command.cmd("ZSCORE").arg(&arguments[1]).arg(&field);
+        command.cmd("TIME");
+        let mut replies = self.run(&command.get_packed_pipeline(), 3)?.into_iter();
+        let (Some(entry), Some(expires), Some(time)) = (replies.next(), replies.next(), replies.next())
+        else {
+            return Err(Error::Connection("Redis sent too few replies".into()));
+        };
+        let entry = match entry {
+            Value::BulkString(bytes) => bytes,
+            Value::Nil => return Ok(None),
+            other => return Err(unexpected("HGET", &other)),
+        };
+        match expires {
+            Value::Nil => Ok(Some(entry)),
+            Value::BulkString(score) => {
+                let expires_ms =
+                    parse_number(&score).ok_or_else(|| unexpected("ZSCORE", &Value::BulkString(score)))?;
+                Ok((expires_ms > redis_time_ms(&time)? as f64).then_some(entry))
+            }
+            other => Err(unexpected("ZSCORE", &other)),
         }
     }
 
@@ -311,12 +330,13 @@ impl Lease {
 
     /// `EVALSHA`, or `EVAL` when the server does not have the script cached.
     fn eval(&mut self, script: &Script, args: &[&[u8]]) -> Result<Value, Error> {
-        match self.run(&self.command("EVALSHA", &script.sha, args)) {
+        let replies = match self.run(&self.command("EVALSHA", &script.sha, args), 1) {
             Err(Error::Command { code, .. }) if code == "NOSCRIPT" => {
-                self.run(&self.command("EVAL", &script.source, args))
+                self.run(&self.command("EVAL", &script.source, args), 1)
             }
             result => result,
-        }
+        }?;
+        replies.into_iter().next().ok_or_else(|| Error::Connection("Redis sent no reply".into()))
     }
 
     fn command(&self, verb: &str, script: &str, args: &[&[u8]]) -> Vec<u8> {
@@ -335,15 +355,17 @@ impl Lease {
     /// Sends one command. A pooled connection that turns out to be dead (Redis restarted, idle
     /// connection closed) is replaced once; that is safe because every script here is
     /// idempotent for its arguments. A timeout is never retried.
-    fn run(&mut self, command: &[u8]) -> Result<Value, Error> {
+    fn run(&mut self, command: &[u8], replies: usize) -> Result<Vec<Value>, Error> {
         let reused = self.connection.is_some();
-        match self.run_once(command) {
-            Err(Error::Connection(_)) if reused && !self.interrupt.is_triggered() => self.run_once(command),
+        match self.run_once(command, replies) {
+            Err(Error::Connection(_)) if reused && !self.interrupt.is_triggered() => {
+                self.run_once(command, replies)
+            }
             result => result,
         }
     }
 
-    fn run_once(&mut self, command: &[u8]) -> Result<Value, Error> {
+    fn run_once(&mut self, command: &[u8], replies: usize) -> Result<Vec<Value>, Error> {
         let mut connection = match self.connection.take() {
             Some(connection) => {
                 connection.watch_with(&self.interrupt)?;
@@ -351,13 +373,31 @@ impl Lease {
             }
             None => Connection::open(self.store.settings(), &self.interrupt)?,
         };
-        let result = connection.request(command, &self.interrupt);
+        let result = connection.pipeline(command, replies, &self.interrupt);
         match &result {
             Ok(_) | Err(Error::Command { .. }) => self.connection = Some(connection),
             Err(_) => self.discarded.push(connection),
         }
         result
     }
+}
+
+/// Milliseconds since the epoch from a `TIME` reply.
+fn redis_time_ms(reply: &Value) -> Result<u64, Error> {
+    if let Value::Array(parts) = reply {
+        if let [Value::BulkString(seconds), Value::BulkString(micros)] = parts.as_slice() {
+            let seconds = parse_number(seconds).map(|s| s as u64);
+            let micros = parse_number(micros).map(|m| m as u64);
+            if let (Some(seconds), Some(micros)) = (seconds, micros) {
+                return Ok(seconds * 1000 + micros / 1000);
+            }
+        }
+    }
+    Err(unexpected("TIME", reply))
+}
+
+fn parse_number(bytes: &[u8]) -> Option<f64> {
+    std::str::from_utf8(bytes).ok()?.parse().ok()
 }
 
 fn expect_int(operation: &str, reply: Value) -> Result<i64, Error> {
@@ -385,7 +425,7 @@ mod tests {
     #[test]
     fn every_script_compiles_into_one_source_with_the_prelude() {
         let s = scripts();
-        for script in [&s.publish, &s.fetch, &s.touch, &s.revoke, &s.revoke_user, &s.sweep] {
+        for script in [&s.publish, &s.touch, &s.revoke, &s.revoke_user, &s.sweep] {
             assert!(script.source.contains("local function remove(field)"));
             assert_eq!(script.sha.len(), 40);
         }
