@@ -1,0 +1,95 @@
+// Type declarations for session-bridge (CommonJS).
+
+import type { Redis, RedisOptions } from "ioredis";
+
+/** A session as the gem stored it: the JSON object `session_data` returned, with String keys. */
+export type Session = Record<string, unknown>;
+
+export interface AuthenticatorOptions {
+  /** A redis:// URL (default: REDIS_URL, else "redis://127.0.0.1:6379/0") or an ioredis client. A client passed in is used for lookups as it is and left open by close(). */
+  redis?: string | Redis;
+  /** ioredis options merged over the companion's own (password, tls, ...). */
+  redisOptions?: RedisOptions;
+  /** The gem's store_key. Default "mySessionStore". */
+  storeKey?: string;
+  /** The gem's cookie_name. Default "_validation_token_key". */
+  cookieName?: string;
+  /** The gem's hash_tokens: entries are stored under SHA-256(token). Default false. */
+  hashTokens?: boolean;
+  /** Milliseconds a lookup may take, waiting for a connection included, before it is refused. Default 1000. */
+  commandTimeout?: number;
+  /** Milliseconds to open a connection to Redis. Default 1000. */
+  connectTimeout?: number;
+  /** A larger Cookie header is refused without asking Redis. Default 16384. */
+  maxCookieHeaderBytes?: number;
+  /** Lookups still waiting for Redis beyond which new ones are refused at once. Default 1000. */
+  maxPendingLookups?: number;
+  /** Allowed values of the handshake's Origin header, e.g. ["https://app.example.com"]. Default: any. */
+  origins?: string | readonly string[] | null;
+  /** With `origins`, whether a handshake without an Origin header is accepted. Default true. */
+  allowMissingOrigin?: boolean;
+  /** Receives Redis failures and unreadable entries (never a token or a payload). Default: one line on standard error. */
+  onError?: (error: Error) => void;
+}
+
+/** What the middleware needs of a Socket.IO 4 socket (a `Socket` from "socket.io" has all of it). */
+export interface HandshakeSocket {
+  handshake: {
+    headers: Record<string, string | string[] | undefined>;
+    auth: Record<string, any>;
+  };
+  data: any;
+  connected: boolean;
+  conn?: { readyState: string; once(event: "close", listener: () => void): unknown };
+  disconnect(close?: boolean): unknown;
+  once(event: "disconnect", listener: () => void): unknown;
+}
+
+/** The error a refused handshake is given: message "unauthorized"; data.reason "unavailable" when Redis failed. */
+export interface RefusalError extends Error {
+  data?: { reason: "unavailable" };
+}
+
+export type SocketIoMiddleware = (socket: HandshakeSocket, next: (error?: RefusalError) => void) => void;
+
+export interface Authenticator<S extends object = Session> {
+  /** The session named by a Cookie header, or null (never rejects: failures go to onError). */
+  authorize(cookieHeader: string | undefined | null): Promise<S | null>;
+  /** The session for a token, or null. */
+  authorizeToken(token: string): Promise<S | null>;
+  /** Socket.IO 4 middleware: sets socket.data.session, refuses with "unauthorized", disconnects on revocation. */
+  socketIo(): SocketIoMiddleware;
+  /** Closes the Redis connections it opened; afterwards every handshake is refused. */
+  close(): Promise<void>;
+  /** The settings in force. */
+  readonly settings: Readonly<Required<Omit<AuthenticatorOptions, "origins" | "redisOptions">>> & {
+    origins: ReadonlySet<string> | null;
+    redisOptions?: RedisOptions;
+  };
+  /** How many fields and sockets are tracked for live revocation. */
+  readonly tracked: { fields: number; sockets: number };
+}
+
+export function createAuthenticator<S extends object = Session>(options?: AuthenticatorOptions): Authenticator<S>;
+
+/** The gem's defaults. */
+export const DEFAULTS: Readonly<{
+  redis: string;
+  storeKey: string;
+  cookieName: string;
+  hashTokens: boolean;
+  commandTimeout: number;
+  connectTimeout: number;
+  maxCookieHeaderBytes: number;
+  maxPendingLookups: number;
+  origins: null;
+  allowMissingOrigin: boolean;
+}>;
+
+/** /^[0-9a-f]{32}$/: the shape of every token the gem mints. */
+export const TOKEN_PATTERN: RegExp;
+
+export function isToken(value: unknown): value is string;
+
+/** The Redis hash field a token is stored under: the token, or its lowercase hex SHA-256 with hashTokens. */
+export function fieldFor(token: string, hashTokens: boolean): string;

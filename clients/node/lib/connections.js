@@ -1,0 +1,91 @@
+"use strict";
+
+// The two Redis connections: one for lookups, one subscribed to the revocation channel.
+
+const Redis = require("ioredis");
+const { isRedisClient } = require("./options");
+
+// Reconnect forever, backing off to one attempt every 2 s: lookups fail fast meanwhile.
+function retryStrategy(attempt) {
+  return Math.min(attempt * 100, 2000);
+}
+
+// Lookups must fail closed and fast, and nothing may pile up while Redis is away.
+function lookupOptions(settings) {
+  return {
+    lazyConnect: false, // connect now, so the first handshake finds a ready connection
+    connectTimeout: settings.connectTimeout, // an unreachable host counts as down after this
+    enableOfflineQueue: false, // a command while disconnected fails at once instead of queueing
+    autoResendUnfulfilledCommands: false, // a lookup cut off by a disconnect fails, never replays
+    maxRetriesPerRequest: 0, // ... and is not kept across reconnection attempts
+    retryStrategy,
+    // No ioredis commandTimeout: the lookup enforces its own deadline (settings.commandTimeout)
+    // and counts a command as pending until Redis really answers, so the bound on pending
+    // commands (maxPendingLookups) holds even when a stalled server never replies.
+  };
+}
+
+// The subscriber must come back on its own; it sends only SUBSCRIBE.
+function subscriberOptions(settings) {
+  return {
+    lazyConnect: false,
+    connectTimeout: settings.connectTimeout,
+    enableOfflineQueue: false, // SUBSCRIBE is sent on every 'ready' instead (see Revocations)
+    autoResubscribe: false, // ... so that the re-check after a gap follows the SUBSCRIBE reply
+    maxRetriesPerRequest: 0,
+    retryStrategy,
+  };
+}
+
+// Opens the connections. A client passed in is used for lookups as it is (its owner closes it);
+// the subscriber is always a connection of our own.
+function openConnections(settings) {
+  const extra = settings.redisOptions || {};
+  if (isRedisClient(settings.redis)) {
+    const lookups = settings.redis;
+    return {
+      lookups,
+      ownsLookups: false,
+      subscriber: lookups.duplicate({ ...subscriberOptions(settings), ...extra }),
+    };
+  }
+  return {
+    lookups: new Redis(settings.redis, { ...lookupOptions(settings), ...extra }),
+    ownsLookups: true,
+    subscriber: new Redis(settings.redis, { ...subscriberOptions(settings), ...extra }),
+  };
+}
+
+// Reports a connection's errors once per outage, not once per reconnection attempt.
+function reportErrors(client, role, onError) {
+  let reported = null;
+  client.on("error", (error) => {
+    if (reported === error.message) return;
+    reported = error.message;
+    onError(new Error(`Redis ${role} connection: ${error.message}`));
+  });
+  client.on("ready", () => {
+    reported = null;
+  });
+}
+
+// QUIT when connected (so Redis sees a clean close), else just stop reconnecting.
+async function closeConnection(client, timeoutMs) {
+  if (client.status === "end") return;
+  if (client.status !== "ready") {
+    client.disconnect();
+    return;
+  }
+  let timer;
+  const timeout = new Promise((resolve) => {
+    timer = setTimeout(resolve, timeoutMs);
+  });
+  try {
+    await Promise.race([client.quit().catch(() => {}), timeout]);
+  } finally {
+    clearTimeout(timer);
+    client.disconnect();
+  }
+}
+
+module.exports = { openConnections, reportErrors, closeConnection, lookupOptions, subscriberOptions };

@@ -1,0 +1,69 @@
+"use strict";
+
+// Settings, with the gem's defaults, checked once when the authenticator is created.
+
+const DEFAULTS = Object.freeze({
+  redis: "redis://127.0.0.1:6379/0",
+  storeKey: "mySessionStore",
+  cookieName: "_validation_token_key",
+  hashTokens: false,
+  commandTimeout: 1000,
+  connectTimeout: 1000,
+  maxCookieHeaderBytes: 16384,
+  maxPendingLookups: 1000,
+  origins: null,
+  allowMissingOrigin: true,
+});
+
+// RFC 6265 cookie-name characters, as the gem checks them.
+const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// The gem's store_key rule: 1 to 256 printable ASCII characters, no spaces.
+const STORE_KEY = /^[\x21-\x7e]{1,256}$/;
+
+function resolveOptions(options = {}) {
+  if (options === null || typeof options !== "object") {
+    throw new TypeError("session-bridge: options must be an object");
+  }
+  const settings = { ...DEFAULTS, redis: process.env.REDIS_URL || DEFAULTS.redis };
+  for (const [name, value] of Object.entries(options)) {
+    if (value !== undefined) settings[name] = value;
+  }
+  check(typeof settings.redis === "string" || isRedisClient(settings.redis),
+    "redis must be a redis:// URL or an ioredis client");
+  check(settings.redisOptions === undefined || (settings.redisOptions && typeof settings.redisOptions === "object"),
+    "redisOptions must be an object of ioredis options");
+  check(typeof settings.storeKey === "string" && STORE_KEY.test(settings.storeKey),
+    "storeKey must be 1 to 256 printable ASCII characters without spaces");
+  check(typeof settings.cookieName === "string" && COOKIE_NAME.test(settings.cookieName),
+    "cookieName must be a non-empty string of cookie-name characters");
+  check(typeof settings.hashTokens === "boolean", "hashTokens must be true or false");
+  check(typeof settings.allowMissingOrigin === "boolean", "allowMissingOrigin must be true or false");
+  for (const name of ["commandTimeout", "connectTimeout", "maxCookieHeaderBytes", "maxPendingLookups"]) {
+    const value = settings[name];
+    check(Number.isFinite(value) && value > 0, `${name} must be a positive number`);
+  }
+  check(settings.onError === undefined || typeof settings.onError === "function", "onError must be a function");
+  if (settings.origins !== null) {
+    const list = typeof settings.origins === "string" ? [settings.origins] : settings.origins;
+    check(Array.isArray(list) && list.every((origin) => typeof origin === "string"),
+      "origins must be an array of origins such as \"https://app.example.com\"");
+    settings.origins = new Set(list);
+  }
+  settings.onError ??= reportError;
+  return Object.freeze(settings);
+}
+
+function isRedisClient(value) {
+  return value !== null && typeof value === "object" && typeof value.duplicate === "function";
+}
+
+// The default onError: one line on standard error. Messages never contain a token or a payload.
+function reportError(error) {
+  console.error(`[session-bridge] ${error.message}`);
+}
+
+function check(condition, message) {
+  if (!condition) throw new TypeError(`session-bridge: ${message}`);
+}
+
+module.exports = { DEFAULTS, resolveOptions, isRedisClient };

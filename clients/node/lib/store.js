@@ -1,0 +1,122 @@
+"use strict";
+
+// Reads one entry the way the gem's fetch script does, in one round trip, with a deadline.
+
+class LookupError extends Error {
+  // reason: "unavailable" (Redis down, slow or busy) or "malformed" (the entry is not a JSON object)
+  constructor(reason, message) {
+    super(message);
+    this.name = "LookupError";
+    this.reason = reason;
+  }
+}
+
+class SessionStore {
+  #client;
+  #ownsClient;
+  #storeKey;
+  #expiresKey;
+  #timeout;
+  #maxPending;
+  #pending = 0;
+  #ready = null;
+
+  constructor(client, { storeKey, commandTimeout, maxPendingLookups, ownsClient }) {
+    this.#client = client;
+    this.#ownsClient = ownsClient;
+    this.#storeKey = storeKey;
+    this.#expiresKey = `${storeKey}:expires`;
+    this.#timeout = commandTimeout;
+    this.#maxPending = maxPendingLookups;
+  }
+
+  // { session, expiresAt, now } for a live entry (expiresAt null: it never expires; both in
+  // Redis milliseconds), or null when there is none or it has expired. Throws LookupError.
+  async lookup(field) {
+    if (this.#pending >= this.#maxPending) {
+      throw new LookupError("unavailable", `${this.#pending} lookups are already waiting for Redis`);
+    }
+    this.#pending += 1;
+    let timedOut = false;
+    let timer;
+    const deadline = new Promise((_, reject) => {
+      timer = setTimeout(() => {
+        timedOut = true;
+        const what = this.#client.status === "ready" ? "did not answer" : "was not connected";
+        reject(new LookupError("unavailable", `Redis ${what} within ${this.#timeout} ms`));
+      }, this.#timeout);
+    });
+    deadline.catch(() => {});
+    const reply = this.#query(field, deadline, () => timedOut);
+    // Pending until Redis answers or the connection drops, not merely until the deadline.
+    reply.then(this.#settle, this.#settle);
+    try {
+      return this.#interpret(await Promise.race([reply, deadline]));
+    } catch (error) {
+      if (timedOut && this.#ownsClient) this.#replaceStalledConnection();
+      throw error instanceof LookupError ? error : new LookupError("unavailable", `Redis lookup failed: ${error.message}`);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  #settle = () => {
+    this.#pending -= 1;
+  };
+
+  // HGET + ZSCORE + TIME in one MULTI: the expiry is judged by Redis' clock, as the gem does.
+  async #query(field, deadline, isLate) {
+    await this.#whenReady(deadline);
+    if (isLate()) throw new LookupError("unavailable", "Redis was not ready in time");
+    const replies = await this.#client.multi()
+      .hget(this.#storeKey, field)
+      .zscore(this.#expiresKey, field)
+      .time()
+      .exec();
+    if (!Array.isArray(replies)) throw new Error("the transaction was aborted");
+    for (const [error] of replies) if (error) throw error;
+    return replies.map(([, value]) => value);
+  }
+
+  // Waits for the connection to be ready, at most until the deadline, without queueing commands
+  // (all waiters share one listener).
+  async #whenReady(deadline) {
+    const client = this.#client;
+    if (client.status === "ready") return;
+    if (client.status === "end") throw new LookupError("unavailable", "the Redis connection is closed");
+    if (client.status === "wait") client.connect().catch(() => {});
+    this.#ready ??= new Promise((resolve) => {
+      client.once("ready", () => {
+        this.#ready = null;
+        resolve();
+      });
+    });
+    await Promise.race([this.#ready, deadline]);
+  }
+
+  #interpret([json, expiresAt, [seconds, micros]]) {
+    if (json === null) return null;
+    const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+    if (expiresAt !== null && Number(expiresAt) <= now) return null;
+    let session;
+    try {
+      session = JSON.parse(json);
+    } catch {
+      throw new LookupError("malformed", `the entry under ${this.#storeKey} is not valid JSON`);
+    }
+    if (session === null || typeof session !== "object" || Array.isArray(session)) {
+      throw new LookupError("malformed", `the entry under ${this.#storeKey} is JSON but not an object`);
+    }
+    return { session, expiresAt: expiresAt === null ? null : Number(expiresAt), now };
+  }
+
+  // A connection that let a command miss its deadline may be stalled or half-open: a new one
+  // replaces it rather than letting commands collect on it. Destroying the socket (rather than
+  // a polite close, which waits for a peer that may never answer) fails its commands at once,
+  // since maxRetriesPerRequest is 0, and ioredis reconnects.
+  #replaceStalledConnection() {
+    if (this.#client.status === "ready") this.#client.stream?.destroy();
+  }
+}
+
+module.exports = { SessionStore, LookupError };
