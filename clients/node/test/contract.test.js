@@ -1,0 +1,115 @@
+"use strict";
+
+// The companion against the fixtures in contract/ (which spec/contract_spec.rb checks against
+// the gem), and against what the gem really writes.
+
+const assert = require("node:assert/strict");
+const { after, before, describe, it } = require("node:test");
+const Redis = require("ioredis");
+const { createAuthenticator, DEFAULTS, TOKEN_PATTERN, fieldFor } = require("..");
+const { RedisServer, eventually } = require("./support/redis-server");
+const { Gem } = require("./support/gem");
+const { contract } = require("./support/contract");
+const { cookieFor } = require("./support/harness");
+
+const wire = contract("wire");
+const layout = (name, storeKey = wire.store_key) => wire.keys[name].name.replace("{store_key}", storeKey);
+
+describe("the wire contract", () => {
+  it("has the contract's defaults and token shape", () => {
+    assert.equal(DEFAULTS.cookieName, wire.cookie.name);
+    assert.equal(DEFAULTS.storeKey, wire.store_key);
+    assert.equal(TOKEN_PATTERN.source, wire.cookie.token_pattern);
+  });
+
+  it("derives the contract's field from a token with hashTokens", () => {
+    for (const { token, field } of contract("hash_tokens").examples) {
+      assert.equal(fieldFor(token, true), field);
+      assert.equal(fieldFor(token, false), token);
+    }
+  });
+});
+
+describe("reading what the gem writes", () => {
+  let server;
+  let gem;
+  let redis;
+  let auth;
+
+  before(async () => {
+    server = await RedisServer.start();
+    gem = Gem.start(server.url);
+    redis = new Redis(server.url);
+    auth = createAuthenticator({ redis: server.url, onError: () => {} });
+  });
+
+  after(async () => {
+    await auth?.close();
+    redis?.disconnect();
+    await gem?.close();
+    await server?.cleanup();
+  });
+
+  it("finds the contract's exact JSON for each example, and the session is its JSON.parse", async () => {
+    for (const example of contract("json_examples").examples) {
+      const token = await gem.publish(example.ruby);
+
+      assert.match(token, TOKEN_PATTERN);
+      assert.equal(await redis.hget(wire.store_key, token), example.stored, example.name);
+      assert.deepEqual(await auth.authorize(cookieFor(token)), JSON.parse(example.stored), example.name);
+    }
+  });
+
+  it("agrees with a seed-style reader (HGET <store_key> <cookie value>, JSON.parse)", async () => {
+    const token = await gem.publish(`{ "user_id" => 42, "username" => "ada@example.com" }`, { userId: 42 });
+    const seedStyle = JSON.parse(await redis.hget("mySessionStore", token));
+
+    assert.deepEqual(await auth.authorize(cookieFor(token)), seedStyle);
+    assert.deepEqual(seedStyle, { user_id: 42, username: "ada@example.com" });
+  });
+
+  it("accepts an entry written the seed way (plain HSET, no expiry score): it never expires", async () => {
+    const [{ token }] = contract("hash_tokens").examples;
+    await redis.hset(wire.store_key, token, '{"user_id":9}');
+
+    assert.deepEqual(await auth.authorize(cookieFor(token)), { user_id: 9 });
+    assert.deepEqual(await auth.authorizeToken(token), { user_id: 9 });
+  });
+
+  it("judges expiry by Redis' clock: a score at or before Redis' now is expired", async () => {
+    const [, { token }] = contract("hash_tokens").examples;
+    await redis.hset(wire.store_key, token, '{"user_id":10}');
+    const [seconds, micros] = await redis.time();
+    const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+
+    await redis.zadd(layout("expires"), now + 60_000, token);
+    assert.deepEqual(await auth.authorizeToken(token), { user_id: 10 });
+    await redis.zadd(layout("expires"), now, token);
+    assert.equal(await auth.authorizeToken(token), null);
+    assert.equal(await redis.hexists(wire.store_key, token), 1, "the reader only reads");
+  });
+
+  it("subscribes to the contract's revocation channel", async () => {
+    const channel = wire.revocation_channel.replace("{store_key}", wire.store_key);
+    assert.deepEqual(await eventually(async () => (await redis.pubsub("CHANNELS")).length > 0
+      && redis.pubsub("CHANNELS")), [channel]);
+  });
+
+  it("follows a configured store_key and cookie name", async () => {
+    await gem.configure({ store_key: '"otherStore"', cookie_name: '"sid"' });
+    const other = createAuthenticator({ redis: server.url, storeKey: "otherStore", cookieName: "sid" });
+    try {
+      const token = await gem.publish(`{ "user_id" => 11 }`);
+      assert.equal(await redis.type(layout("entries", "otherStore")), "hash");
+      assert.equal(await redis.type(layout("expires", "otherStore")), "zset");
+
+      assert.deepEqual(await other.authorize(`sid=${token}`), { user_id: 11 });
+      assert.equal(await other.authorize(cookieFor(token)), null);
+      assert.equal(await auth.authorize(`sid=${token}`), null);
+      assert.ok(await eventually(async () => (await redis.pubsub("CHANNELS")).includes("otherStore:revoked")));
+    } finally {
+      await other.close();
+      await gem.configure({ store_key: '"mySessionStore"', cookie_name: '"_validation_token_key"' });
+    }
+  });
+});

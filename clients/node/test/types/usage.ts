@@ -1,0 +1,39 @@
+// Compiled (not run) by test/types.test.js: index.d.ts must fit real Socket.IO 4 and ioredis code.
+import { createServer } from "node:http";
+import { Server } from "socket.io";
+import Redis from "ioredis";
+import { createAuthenticator, fieldFor, isToken, TOKEN_PATTERN, DEFAULTS, type Session } from "session-bridge";
+
+interface MySession {
+  user_id: number;
+  username?: string;
+}
+
+const io = new Server(createServer());
+const auth = createAuthenticator<MySession>({
+  redis: "redis://127.0.0.1:6379/0",
+  storeKey: "mySessionStore",
+  cookieName: "_validation_token_key",
+  hashTokens: false,
+  commandTimeout: 1000,
+  origins: ["https://app.example.com"],
+  onError: (error) => console.error(error.message),
+});
+io.use(auth.socketIo());
+io.of("/admin").use(auth.socketIo());
+io.on("connection", (socket) => {
+  const session = socket.data.session as MySession;
+  socket.emit("hello", session.user_id);
+});
+
+async function handler(cookieHeader: string | undefined): Promise<number | null> {
+  const session = await auth.authorize(cookieHeader);
+  return session ? session.user_id : null;
+}
+
+const shared = createAuthenticator({ redis: new Redis({ lazyConnect: true }), redisOptions: { db: 1 } });
+const anything: Promise<Session | null> = shared.authorizeToken("0123456789abcdef0123456789abcdef");
+const field: string = fieldFor("0123456789abcdef0123456789abcdef", true);
+const ok: boolean = isToken(field) && TOKEN_PATTERN.test(field) && DEFAULTS.hashTokens;
+const tracked: number = auth.tracked.sockets + auth.tracked.fields;
+void [handler, anything, ok, tracked, auth.close(), shared.settings.origins];
