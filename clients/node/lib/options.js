@@ -28,7 +28,7 @@ function resolveOptions(options = {}) {
   for (const [name, value] of Object.entries(options)) {
     if (value !== undefined) settings[name] = value;
   }
-  check(typeof settings.redis === "string" || isRedisClient(settings.redis),
+  check((typeof settings.redis === "string" && settings.redis !== "") || isRedisClient(settings.redis),
     "redis must be a redis:// URL or an ioredis client");
   check(settings.redisOptions === undefined || (settings.redisOptions && typeof settings.redisOptions === "object"),
     "redisOptions must be an object of ioredis options");

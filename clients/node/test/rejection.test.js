@@ -139,7 +139,8 @@ describe("refusing without asking Redis", () => {
     for (const options of [
       { storeKey: "" }, { storeKey: "my store" }, { storeKey: "a\r\nFLUSHALL" }, { storeKey: "k".repeat(257) },
       { cookieName: "bad name" }, { cookieName: "" }, { hashTokens: "yes" }, { commandTimeout: 0 },
-      { connectTimeout: -1 }, { maxPendingLookups: Infinity }, { origins: [1] }, { redis: 42 }, { onError: "log" },
+      { connectTimeout: -1 }, { maxPendingLookups: Infinity }, { origins: [1] }, { redis: 42 }, { redis: "" },
+      { onError: "log" },
     ]) {
       assert.throws(() => createAuthenticator(options), TypeError, JSON.stringify(options));
     }
