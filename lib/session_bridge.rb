@@ -111,8 +111,12 @@ module SessionBridge
 
     private
 
+    # The configuration is read before taking the lock: `configuration` takes it too.
     def client
-      @client || @lock.synchronize { @client ||= configuration.build_client }
+      @client || begin
+        config = configuration
+        @lock.synchronize { @client ||= config.build_client }
+      end
     end
 
     def user_key(user_id)

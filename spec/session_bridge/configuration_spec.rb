@@ -12,6 +12,18 @@ RSpec.describe SessionBridge::Configuration do
     expect(config.cookie_options).to eq(httponly: true, same_site: :lax, secure: false, path: "/")
   end
 
+  it "works without configure, from REDIS_URL and the defaults" do
+    SessionBridge.reset_configuration!
+    ENV["REDIS_URL"], saved = redis_server.url, ENV["REDIS_URL"]
+
+    token = SessionBridge.publish({ "user_id" => 1 })
+
+    expect(SessionBridge.fetch(token)).to eq("user_id" => 1)
+    expect(SessionBridge.revocation_channel).to eq("mySessionStore:revoked")
+  ensure
+    ENV["REDIS_URL"] = saved
+  end
+
   it "publishes user_id by default" do
     user = Struct.new(:id).new(5)
 
