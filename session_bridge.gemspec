@@ -32,4 +32,10 @@ Gem::Specification.new do |spec|
   spec.add_development_dependency "rspec", "~> 3.12"
   spec.add_development_dependency "redis", "~> 4.8"
   spec.add_development_dependency "actionpack", "~> 6.1"
+  # The Rails + Devise app under spec/dummy (spec/rails/): every one a Debian package.
+  spec.add_development_dependency "actionmailer", "~> 6.1"
+  spec.add_development_dependency "activerecord", "~> 6.1"
+  spec.add_development_dependency "devise", "~> 4.8"
+  spec.add_development_dependency "railties", "~> 6.1"
+  spec.add_development_dependency "sqlite3", "~> 1.4"
 end
