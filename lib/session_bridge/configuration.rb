@@ -23,7 +23,8 @@ module SessionBridge
       cookie_same_site: :lax,
       cookie_domain: nil,
       cookie_path: "/",
-      on_error: :report # or :raise, or a callable taking (error, operation)
+      on_error: :report, # or :raise, or a callable taking (error, operation)
+      refresh_interval: nil # seconds between sliding-expiry touches of a signed-in browser's entry; nil: off
     }.freeze
 
     DEFAULT_SESSION_DATA = ->(user) { { "user_id" => user.id } }
@@ -32,13 +33,17 @@ module SessionBridge
     COOKIE_NAME = /\A[!#$%&'*+\-.^_`|~0-9A-Za-z]+\z/.freeze
     SAME_SITE = %i[lax strict none].freeze
 
+    # The logger of last resort, shared: the settings are frozen, so logger cannot memoize one.
+    STDERR_LOGGER = Logger.new($stderr)
+
     attr_accessor(*DEFAULTS.keys)
 
-    # Where :report writes; defaults to Rails.logger when Rails is loaded, else standard error.
+    # Where :report writes; defaults to Rails.logger (read at each call) when Rails is loaded, else
+    # standard error.
     attr_writer :logger
 
     def logger
-      @logger ||= defined?(::Rails) && ::Rails.respond_to?(:logger) && ::Rails.logger || Logger.new($stderr)
+      @logger || (defined?(::Rails) && ::Rails.respond_to?(:logger) && ::Rails.logger) || STDERR_LOGGER
     end
 
     def initialize
@@ -78,6 +83,8 @@ module SessionBridge
       check(ttl.nil? || (ttl.is_a?(Numeric) && ttl.positive?), "ttl must be a positive number of seconds, or nil")
       check([true, false].include?(hash_tokens), "hash_tokens must be true or false")
       check(ssl_ca_file.nil? || ssl_ca_file.is_a?(String), "ssl_ca_file must be a path String or nil")
+      check(refresh_interval.nil? || (refresh_interval.is_a?(Numeric) && refresh_interval.positive?),
+            "refresh_interval must be a positive number of seconds, or nil")
       check(sweep_batch.is_a?(Integer) && sweep_batch.between?(0, 10_000), "sweep_batch must be an Integer from 0 to 10000")
       Native::Client.new(redis_url, store_key, native_options)
     end
