@@ -1,0 +1,194 @@
+# frozen_string_literal: true
+
+require "digest"
+require "active_support/notifications"
+
+module SessionBridge
+  # One browser's side of the bridge during a request: its token cookie, a note in its Rails
+  # session of the token it was issued, and the Redis entry. The controller hooks and the Warden
+  # hooks both act through it, and marks in the Rack env let the controller's path helpers skip
+  # what a Warden hook already did, so one sign-in publishes once.
+  #
+  # Every publish, touch and revoke is an ActiveSupport::Notifications event
+  # (publish.session_bridge, touch.session_bridge, revoke.session_bridge) whose payload holds
+  # store_key, reason and outcome: never the token or the session data.
+  class Browser
+    # Rails session key of the note: { "token_digest" => ..., "scope" => ..., "refreshed_at" => ... }.
+    SESSION_KEY = "session_bridge"
+    SIGNED_IN = "session_bridge.signed_in"
+    SIGNED_OUT = "session_bridge.signed_out"
+
+    # The browser behind a Rack env, through the same cookie jar and session the controller uses.
+    def self.from_env(env)
+      require "action_dispatch"
+      request = ActionDispatch::Request.new(env)
+      new(request.cookie_jar, request.session, env)
+    end
+
+    def initialize(cookies, session, env)
+      @cookies = cookies
+      @session = session
+      @env = env
+    end
+
+    # Whether a sign-in was handled during this request.
+    def signed_in?
+      @env.key?(SIGNED_IN)
+    end
+
+    # Whether a sign-out was handled during this request.
+    def signed_out?
+      @env.key?(SIGNED_OUT)
+    end
+
+    # Whether Warden runs in this request, so that its hooks see every sign-in and sign-out.
+    def warden?
+      @env.key?("warden")
+    end
+
+    # Whether the cookie holds the token this browser's session was issued (a planted or stale
+    # cookie does not).
+    def holds_issued_token?
+      !issued_note.nil?
+    end
+
+    # A sign-in of `user`: publishes a new token, sets the cookie and notes it in the session,
+    # then revokes whatever token the cookie held before (an old one, or one planted by someone
+    # else: it is never adopted). When the user's password was just changed, every other entry of
+    # theirs goes first, as Devise signs their other sessions out. When Redis fails, the sign-in
+    # goes on without a cookie.
+    def signed_in(user, scope: nil)
+      @env[SIGNED_IN] = true
+      previous = token
+      revoke_user(user) if password_changed?(user)
+      issue(user, scope)
+      revoke(previous, :rotation) if previous
+    end
+
+    # A sign-out of `scope` (nil: of the whole browser): deletes the cookie and the note, and
+    # revokes the entry the cookie named, unless that token was issued to another scope, which
+    # stays signed in. The cookie goes even when Redis fails.
+    def signed_out(scope: nil)
+      @env[SIGNED_OUT] = true
+      owner = note && note["scope"]
+      return if scope && owner && owner != scope.to_s
+
+      previous = token
+      forget
+      revoke(previous, :sign_out) if previous
+    end
+
+    # A request of a signed-in user of `scope`: restarts the entry's lifetime once
+    # refresh_interval has passed since the last restart (the time is kept in the session, so most
+    # requests make no Redis call). A browser whose entry is gone (revoked elsewhere, or expired)
+    # loses its cookie.
+    def refresh(scope)
+      interval = configuration.refresh_interval
+      issued = issued_note
+      return unless interval && issued && issued["scope"] == scope&.to_s
+      return if now - issued["refreshed_at"].to_i < interval
+
+      @session[SESSION_KEY] = issued.merge("refreshed_at" => now)
+      live = instrument(:touch, :refresh) do |payload|
+        SessionBridge.touch(token).tap { |touched| payload[:outcome] = touched ? :touched : :absent }
+      end
+      forget unless live
+    rescue SessionBridge::Error => e
+      SessionBridge.handle_error(e, :touch)
+    end
+
+    private
+
+    def issue(user, scope)
+      data = configuration.session_data.call(user)
+      token = instrument(:publish, :sign_in) do |payload|
+        SessionBridge.publish(data, session_id: session_id, user_id: user_id(user))
+                     .tap { payload[:outcome] = :published }
+      end
+      @cookies[configuration.cookie_name] = configuration.cookie_options.merge(value: token)
+      @session[SESSION_KEY] = { "token_digest" => digest(token), "scope" => scope&.to_s, "refreshed_at" => now }
+    rescue SessionBridge::Error => e
+      forget # the token the cookie held must not outlive this sign-in
+      SessionBridge.handle_error(e, :publish)
+    end
+
+    def revoke(token, reason)
+      instrument(:revoke, reason) do |payload|
+        payload[:outcome] = SessionBridge.revoke(token) ? :revoked : :absent
+      end
+    rescue SessionBridge::Error => e
+      SessionBridge.handle_error(e, :revoke)
+    end
+
+    def revoke_user(user)
+      id = user_id(user)
+      return unless id
+
+      instrument(:revoke, :password_change) do |payload|
+        payload[:count] = SessionBridge.revoke_user(id)
+        payload[:outcome] = :revoked
+      end
+    rescue SessionBridge::Error => e
+      SessionBridge.handle_error(e, :revoke)
+    end
+
+    def forget
+      @session.delete(SESSION_KEY)
+      name = configuration.cookie_name
+      @cookies.delete(name, configuration.cookie_options.slice(:path, :domain)) if @cookies.key?(name)
+    end
+
+    def instrument(operation, reason)
+      payload = { store_key: configuration.store_key, reason: reason }
+      ActiveSupport::Notifications.instrument("#{operation}.session_bridge", payload) do
+        yield payload
+      rescue SessionBridge::Error
+        payload[:outcome] = :failed
+        raise
+      end
+    end
+
+    # Devise signs a user's other sessions out when the password changes (their authenticatable
+    # salt no longer matches); a record saved with a new password during this request says so.
+    def password_changed?(user)
+      user.respond_to?(:saved_change_to_encrypted_password?) && user.saved_change_to_encrypted_password?
+    end
+
+    def token
+      value = @cookies[configuration.cookie_name]
+      value if value.is_a?(String) && !value.empty?
+    end
+
+    def note
+      value = @session[SESSION_KEY]
+      value if value.is_a?(Hash)
+    end
+
+    def issued_note
+      current = token
+      found = note
+      found if current && found && found["token_digest"] == digest(current)
+    end
+
+    def digest(token)
+      Digest::SHA256.hexdigest(token)
+    end
+
+    def user_id(user)
+      id = user.respond_to?(:id) ? user.id : nil
+      id if id.is_a?(Integer) || id.is_a?(String)
+    end
+
+    def session_id
+      @session.respond_to?(:id) ? @session.id.to_s : ""
+    end
+
+    def now
+      Time.now.to_i
+    end
+
+    def configuration
+      SessionBridge.configuration
+    end
+  end
+end
