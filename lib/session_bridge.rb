@@ -18,6 +18,11 @@ require "session_bridge/controller"
 #     include SessionBridge
 #   end
 module SessionBridge
+  autoload :Browser, "session_bridge/browser"
+
+  # lib/session_bridge/hooks/*.rb, one Warden hook each.
+  WARDEN_HOOKS = %w[publish_on_sign_in revoke_on_sign_out refresh_on_request].freeze
+
   @lock = Mutex.new
 
   class << self
@@ -89,16 +94,26 @@ module SessionBridge
       client.revocation_channel
     end
 
-    # What the controller hooks do with an error, per config.on_error: :report logs it (class and
-    # message only: never the token or the payload), :raise re-raises it, a callable receives
+    # What the controller and Warden hooks do with an error, per config.on_error: :report logs it
+    # and, with ActiveSupport loaded, sends an error.session_bridge notification (class and message
+    # only: never the token or the payload); :raise re-raises it; a callable receives
     # (error, operation).
     def handle_error(error, operation)
       handler = configuration.on_error
       case handler
       when :raise then raise error
-      when :report then configuration.logger&.error("[session_bridge] #{operation} failed: #{error.class}: #{error.message}")
+      when :report then report_error(error, operation)
       else handler.call(error, operation)
       end
+    end
+
+    # Installs the Warden hooks when Warden is loaded (Devise loads it). Called when this file is
+    # required and again by the Railtie once every gem is, so the Gemfile's order does not matter.
+    def install_warden_hooks
+      return false unless defined?(::Warden::Manager)
+
+      WARDEN_HOOKS.each { |hook| require "session_bridge/hooks/#{hook}" }
+      true
     end
 
     # Back to the defaults (for tests).
@@ -110,6 +125,15 @@ module SessionBridge
     end
 
     private
+
+    def report_error(error, operation)
+      configuration.logger&.error("[session_bridge] #{operation} failed: #{error.class}: #{error.message}")
+      return unless defined?(::ActiveSupport::Notifications)
+
+      ::ActiveSupport::Notifications.instrument("error.session_bridge", operation: operation,
+                                                                        error_class: error.class.name,
+                                                                        message: error.message)
+    end
 
     # The configuration is read before taking the lock: `configuration` takes it too.
     def client
@@ -128,3 +152,6 @@ module SessionBridge
     end
   end
 end
+
+SessionBridge.install_warden_hooks
+require "session_bridge/railtie" if defined?(::Rails::Railtie)
