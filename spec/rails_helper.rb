@@ -18,8 +18,10 @@ require_relative "rails/support/devise_app_helpers"
 ActiveRecord::Schema.verbose = false
 load Rails.root.join("db", "schema.rb").to_s
 
-# The settings in force once the app booted (spec_helper resets them after every example).
+# The settings in force once the app booted. Back to the defaults for whichever example runs
+# first (spec_helper resets them after every example, never before the first).
 SESSION_BRIDGE_AT_BOOT = SessionBridge.configuration
+SessionBridge.reset_configuration!
 
 RSpec.configure do |config|
   config.define_derived_metadata(file_path: %r{/spec/rails/}) { |metadata| metadata[:rails] = true }
