@@ -1,6 +1,7 @@
 # frozen_string_literal: true
 
 require "digest"
+require "action_dispatch"
 require "active_support/notifications"
 
 module SessionBridge
@@ -20,7 +21,6 @@ module SessionBridge
 
     # The browser behind a Rack env, through the same cookie jar and session the controller uses.
     def self.from_env(env)
-      require "action_dispatch"
       request = ActionDispatch::Request.new(env)
       new(request.cookie_jar, request.session, env)
     end
