@@ -7,8 +7,12 @@ RSpec.describe "Signing in through Devise" do
   let(:user) { create_user }
   let(:browser) { new_browser }
 
+  def publishes_during(&block)
+    session_bridge_events(&block).count { |e| e.name == "publish.session_bridge" }
+  end
+
   it "publishes when the user signs in with the form, and sets an HttpOnly, SameSite=Lax cookie" do
-    sign_in_with_form(browser, user)
+    expect(publishes_during { sign_in_with_form(browser, user) }).to eq(1)
 
     expect(browser.last_response.status).to eq(302)
     expect(browser.last_response.location).to eq("http://example.org/")
@@ -35,7 +39,9 @@ RSpec.describe "Signing in through Devise" do
   end
 
   it "publishes when a user signs up" do
-    browser.post "/users", user: { email: "new@example.org", password: password, password_confirmation: password }
+    expect(publishes_during do
+      browser.post "/users", user: { email: "new@example.org", password: password, password_confirmation: password }
+    end).to eq(1)
 
     expect(browser.last_response.status).to eq(302)
     expect_entry_for(issued_token(browser), User.find_by!(email: "new@example.org"))
@@ -54,8 +60,10 @@ RSpec.describe "Signing in through Devise" do
     browser.post "/users/password", user: { email: user.email }
     reset_token = ActionMailer::Base.deliveries.last.body.encoded[/reset_password_token=([^"&\s]+)/, 1]
 
-    browser.put "/users/password", user: { reset_password_token: reset_token, password: "a new password",
-                                           password_confirmation: "a new password" }
+    expect(publishes_during do
+      browser.put "/users/password", user: { reset_password_token: reset_token, password: "a new password",
+                                             password_confirmation: "a new password" }
+    end).to eq(1)
 
     expect(browser.last_response.status).to eq(302)
     expect(browser.last_response.location).to eq("http://example.org/")

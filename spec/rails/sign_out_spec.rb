@@ -18,6 +18,28 @@ RSpec.describe "Signing out through Devise" do
     expect(live_entries).to eq(0)
   end
 
+  it "revokes on a JSON API sign-out, where Devise calls no after_sign_out_path_for" do
+    sign_in_with_form(browser, user)
+    token = issued_token(browser)
+
+    browser.delete "/users/sign_out.json", nil, "HTTP_ACCEPT" => "application/json"
+
+    expect(browser.last_response.status).to eq(204)
+    expect_cookie_deleted(browser)
+    expect(entry(token)).to be_nil
+  end
+
+  it "revokes when the user deletes the account" do
+    sign_in_with_form(browser, user)
+    token = issued_token(browser)
+
+    browser.delete "/users"
+
+    expect(User.exists?(user.id)).to be(false)
+    expect_cookie_deleted(browser)
+    expect(entry(token)).to be_nil
+  end
+
   it "revokes once when every scope signs out at once" do
     admin = Admin.create!(email: "root@example.org", password: password)
     sign_in_with_form(browser, user)
