@@ -33,9 +33,10 @@ module RedisHelpers
     end
   end
 
-  def command_calls(name)
-    stats = raw_redis.info("commandstats")["cmdstat_#{name}"]
-    stats ? stats[/calls=(\d+)/, 1].to_i : 0
+  # How many times Redis ran these commands (redis-rb strips the cmdstat_ prefix).
+  def command_calls(*names)
+    stats = raw_redis.info("commandstats")
+    names.sum { |name| stats.dig(name, "calls").to_i }
   end
 
   # A loopback port with nothing listening.
