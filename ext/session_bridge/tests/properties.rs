@@ -1,9 +1,10 @@
-//! Property tests: the codec and the token parser never panic (a panic would end the Ruby
+//! Property tests: the codec, the JSON parser and the token parser never panic (a panic would end the Ruby
 //! process), and what the encoder writes is JSON that reads back as what was written.
 
 use proptest::prelude::*;
 use serde_json::{json, Value};
-use session_bridge::core::codec::{self, EncodeErrorKind, Encoder, Number, MAX_DEPTH};
+use session_bridge::core::codec::{EncodeError, EncodeErrorKind, Encoder, Number, MAX_DEPTH};
+use session_bridge::core::parse::{parse_object, Build, ParseError};
 use session_bridge::core::token;
 
 /// Session-like data, shaped like what the Ruby walk feeds the encoder.
@@ -36,7 +37,7 @@ fn data() -> impl Strategy<Value = Data> {
     })
 }
 
-fn write(encoder: &mut Encoder, data: &Data) -> Result<(), codec::EncodeError> {
+fn write(encoder: &mut Encoder, data: &Data) -> Result<(), EncodeError> {
     match data {
         Data::Null => encoder.null(),
         Data::Bool(b) => encoder.boolean(*b),
@@ -138,30 +139,6 @@ proptest! {
     }
 
     #[test]
-    fn decoding_arbitrary_bytes_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..256)) {
-        if let Ok(map) = codec::decode(&bytes) {
-            for value in map.values() {
-                if let Value::Number(n) = value {
-                    let _ = codec::classify_number(n);
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn decoding_arbitrary_json_text_never_panics(text in "[\\[\\]{}:,\"0-9eE.+\\-a-z\\\\ ]{0,64}") {
-        let _ = codec::decode(text.as_bytes());
-    }
-
-    #[test]
-    fn numbers_classify_like_ruby_json(n in any::<i64>(), f in any::<f64>().prop_filter("finite", |f| f.is_finite())) {
-        let integer: serde_json::Number = serde_json::from_str(&n.to_string()).unwrap();
-        prop_assert_eq!(codec::classify_number(&integer), Number::Integer(n));
-        let float: serde_json::Number = serde_json::from_str(&serde_json::to_string(&f).unwrap()).unwrap();
-        prop_assert_eq!(codec::classify_number(&float), Number::Float(f));
-    }
-
-    #[test]
     fn the_token_parser_accepts_exactly_32_lowercase_hex(bytes in prop::collection::vec(any::<u8>(), 0..64)) {
         let expected = bytes.len() == 32 && bytes.iter().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b));
         prop_assert_eq!(token::is_well_formed(&bytes), expected);
@@ -172,4 +149,170 @@ proptest! {
         let minted = token::mint(&session_id).unwrap();
         prop_assert!(token::is_well_formed(minted.as_bytes()));
     }
+}
+
+/// Builds serde_json values from the parser's events, so the parser can be checked against
+/// serde_json itself. Values are indices into an arena (the trait wants Copy values).
+#[derive(Default)]
+struct Arena {
+    nodes: Vec<Value>,
+    /// Children of each container, in order, with their keys.
+    children: Vec<Vec<(Option<String>, usize)>>,
+}
+
+impl Arena {
+    fn add(&mut self, value: Value) -> usize {
+        self.nodes.push(value);
+        self.children.push(Vec::new());
+        self.nodes.len() - 1
+    }
+
+    fn resolve(&self, index: usize) -> Value {
+        match &self.nodes[index] {
+            Value::Array(_) => {
+                Value::Array(self.children[index].iter().map(|(_, c)| self.resolve(*c)).collect())
+            }
+            Value::Object(_) => Value::Object(
+                self.children[index]
+                    .iter()
+                    .map(|(k, c)| (k.clone().unwrap_or_default(), self.resolve(*c)))
+                    .collect(),
+            ),
+            other => other.clone(),
+        }
+    }
+}
+
+impl Build for Arena {
+    type Value = usize;
+    type Error = String;
+    fn null(&mut self) -> Result<usize, String> {
+        Ok(self.add(Value::Null))
+    }
+    fn boolean(&mut self, value: bool) -> Result<usize, String> {
+        Ok(self.add(json!(value)))
+    }
+    fn number(&mut self, value: Number<'_>) -> Result<usize, String> {
+        let text = match value {
+            Number::Integer(i) => i.to_string(),
+            Number::BigInteger(digits) => digits.to_owned(),
+            Number::Float(f) => serde_json::to_string(&f).map_err(|e| e.to_string())?,
+        };
+        Ok(self.add(serde_json::from_str(&text).map_err(|e| e.to_string())?))
+    }
+    fn string(&mut self, value: &str) -> Result<usize, String> {
+        Ok(self.add(json!(value)))
+    }
+    fn array(&mut self) -> Result<usize, String> {
+        Ok(self.add(Value::Array(Vec::new())))
+    }
+    fn push(&mut self, array: usize, item: usize) -> Result<(), String> {
+        self.children[array].push((None, item));
+        Ok(())
+    }
+    fn object(&mut self) -> Result<usize, String> {
+        Ok(self.add(Value::Object(Default::default())))
+    }
+    fn insert(&mut self, object: usize, key: &str, value: usize) -> Result<(), String> {
+        self.children[object].push((Some(key.to_owned()), value));
+        Ok(())
+    }
+}
+
+fn parse_with_arena(bytes: &[u8]) -> Result<Value, ParseError<String>> {
+    let mut arena = Arena::default();
+    let root = parse_object(bytes, &mut arena)?;
+    Ok(arena.resolve(root))
+}
+
+/// serde_json's reading of a document, normalized the way Ruby reads numbers: a number with a
+/// fraction or exponent is a Float even when it is integral.
+fn serde_reading(bytes: &[u8]) -> Option<Value> {
+    fn normalize(value: Value) -> Value {
+        match value {
+            Value::Number(n) => {
+                let text = n.as_str();
+                if text.bytes().any(|b| matches!(b, b'.' | b'e' | b'E')) {
+                    let f: f64 = text.parse().unwrap();
+                    serde_json::from_str(&serde_json::to_string(&f).unwrap()).unwrap()
+                } else {
+                    Value::Number(n)
+                }
+            }
+            Value::Array(items) => Value::Array(items.into_iter().map(normalize).collect()),
+            Value::Object(map) => Value::Object(map.into_iter().map(|(k, v)| (k, normalize(v))).collect()),
+            other => other,
+        }
+    }
+    match serde_json::from_slice::<Value>(bytes) {
+        Ok(value @ Value::Object(_)) => Some(normalize(value)),
+        _ => None,
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn the_parser_reads_what_the_encoder_writes(data in data()) {
+        let mut encoder = Encoder::new(usize::MAX);
+        let root = Data::Object(vec![("data".into(), data)]);
+        if write(&mut encoder, &root).is_ok() {
+            let bytes = encoder.into_bytes();
+            prop_assert_eq!(parse_with_arena(&bytes).ok(), serde_reading(&bytes));
+        }
+    }
+
+    #[test]
+    fn the_parser_agrees_with_serde_json_on_arbitrary_text(text in "\\{[\\[\\]{}:,\"0-9eE.+\\-a-z\\\\ \\t\\n]{0,48}") {
+        // Duplicate keys differ by design (both keep the last, but the arena keeps both), so
+        // compare only documents serde_json accepts without them.
+        let ours = parse_with_arena(text.as_bytes()).ok();
+        let theirs = serde_reading(text.as_bytes());
+        if theirs.is_some() || ours.is_none() {
+            if let (Some(Value::Object(a)), Some(Value::Object(b))) = (&ours, &theirs) {
+                prop_assume!(a.len() == b.len());
+            }
+            prop_assert_eq!(ours.is_some(), theirs.is_some(), "{:?}", text);
+        }
+    }
+
+    #[test]
+    fn the_parser_never_panics_on_bytes(bytes in prop::collection::vec(any::<u8>(), 0..256)) {
+        let _ = parse_with_arena(&bytes);
+    }
+}
+
+#[test]
+fn the_parser_refuses_what_json_refuses() {
+    for bad in [
+        &b"[1]"[..],
+        b"1",
+        b"",
+        b"{",
+        b"{\"a\"}",
+        b"{\"a\":1,}",
+        b"{\"a\":01}",
+        b"{\"a\":1.}",
+        b"{\"a\":-}",
+        b"{\"a\":\"\\ud800\"}",
+        b"{\"a\":\"\x01\"}",
+        b"{\"a\":tru}",
+        b"{} x",
+        b"{\"a\":\"\\x\"}",
+        b"\xff",
+    ] {
+        assert!(parse_with_arena(bad).is_err(), "{:?}", String::from_utf8_lossy(bad));
+    }
+    let deep = format!("{{\"a\":{}{}}}", "[".repeat(200), "]".repeat(200));
+    assert!(parse_with_arena(deep.as_bytes()).is_err());
+}
+
+#[test]
+fn the_parser_reads_escapes_surrogates_and_big_integers() {
+    let doc = br#"{"s":"a\"b\\c\/d\b\f\n\r\t\u00e9\ud83c\udf89","big":-123456789012345678901234567890,"f":1E2,"e":[],"o":{}}"#;
+    let value = parse_with_arena(doc).unwrap();
+    assert_eq!(value["s"], "a\"b\\c/d\u{8}\u{c}\n\r\té🎉");
+    assert_eq!(value["big"].to_string(), "-123456789012345678901234567890");
+    assert_eq!(value["f"], json!(100.0));
 }

@@ -1,7 +1,7 @@
 //! The pure-Rust core: no Ruby types here, so every piece is tested with plain `cargo test`.
 //!
 //! - [`token`]: where tokens are minted and checked.
-//! - [`codec`]: where the stored JSON comes from, and how it is read back.
+//! - [`codec`]: where the stored JSON comes from; [`parse`]: how it is read back.
 //! - [`connection`]: one Redis connection with timeouts and an interrupt handle.
 //! - [`tls`]: TLS settings for `rediss://`.
 //! - [`store`]: the storage layout and the connection pool, one round trip per operation.
@@ -10,6 +10,7 @@
 pub mod codec;
 pub mod connection;
 pub mod error;
+pub mod parse;
 pub mod store;
 pub mod tls;
 pub mod token;

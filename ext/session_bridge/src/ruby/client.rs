@@ -9,7 +9,7 @@ use magnus::{function, method, prelude::*, Error, RHash, RModule, RString, Ruby,
 use super::{convert, errors, nogvl};
 use crate::core::connection::{Settings, Timeouts};
 use crate::core::store::{check_user_id, Layout, Lease, Policy, Store};
-use crate::core::{self, codec, token};
+use crate::core::{self, token};
 
 #[magnus::wrap(class = "SessionBridge::Native::Client", free_immediately, size)]
 struct Client {
@@ -90,16 +90,9 @@ impl Client {
     }
 
     fn fetch(ruby: &Ruby, rb_self: &Self, token: Value) -> Result<Option<RHash>, Error> {
-        let Some(token) = well_formed_token(token) else {
-            return Ok(None);
-        };
-        let entry = rb_self.with_lease(ruby, move |lease| {
-            lease
-                .fetch(&token)?
-                .map(|bytes| codec::decode(&bytes).map_err(|e| core::Error::Serialization(e.to_string())))
-                .transpose()
-        })?;
-        entry.map(|map| convert::to_ruby_hash(ruby, &map)).transpose()
+        let Some(token) = well_formed_token(token) else { return Ok(None) };
+        let entry = rb_self.with_lease(ruby, move |lease| lease.fetch(&token))?;
+        entry.map(|bytes| convert::parse_entry(ruby, &bytes)).transpose()
     }
 
     fn touch(ruby: &Ruby, rb_self: &Self, token: Value) -> Result<bool, Error> {

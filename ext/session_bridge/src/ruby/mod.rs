@@ -8,7 +8,7 @@ mod nogvl;
 
 use magnus::{function, prelude::*, Error, RHash, RString, Ruby, Value};
 
-use crate::core::{self, codec, token};
+use crate::core::{codec, token};
 
 pub fn init(ruby: &Ruby) -> Result<(), Error> {
     let native = ruby.define_module("SessionBridge")?.define_module("Native")?;
@@ -29,8 +29,7 @@ fn dump_json(ruby: &Ruby, data: Value, max_payload_bytes: usize) -> Result<RStri
 
 /// The codec alone, without Redis: what `fetch` returns for a stored entry.
 fn load_json(ruby: &Ruby, json: RString) -> Result<RHash, Error> {
-    // SAFETY: parsed before any other call into Ruby.
-    let parsed = codec::decode(unsafe { json.as_slice() });
-    let map = parsed.map_err(|e| errors::to_ruby(ruby, core::Error::Serialization(e.to_string())))?;
-    convert::to_ruby_hash(ruby, &map)
+    // SAFETY: copied at once; the parser allocates Ruby objects (so the GC may run) as it reads.
+    let bytes = unsafe { json.as_slice() }.to_vec();
+    convert::parse_entry(ruby, &bytes)
 }
