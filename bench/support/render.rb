@@ -1,0 +1,128 @@
+# frozen_string_literal: true
+
+module Bench
+  module_function
+
+  # The whole markdown: machine, method, one table per section, then the targets.
+  def render(server, control, runner, publish:, fetch:, threads:, codec:)
+    limit_1 = "redis-benchmark -c 1"
+    sections = [
+      SHORT ? "## Benchmark (short mode: a smoke test, the figures mean nothing)" : "## Benchmark",
+      Report.table(%w[machine value], machine_rows(server, control), labels: 2),
+      method_note(runner),
+      "### 1. publish: token + JSON + HSET, 1 thread, #{JSON.generate(Payloads.small).bytesize}-byte session",
+      redis_table("variant", publish, limit_1 => publish.fetch(limit_1), "redis-rb ruby" => publish.fetch(RUBY)),
+      "### 2. fetch: HGET + JSON parse, 1 thread",
+      redis_table("variant", fetch, limit_1 => fetch.fetch(limit_1), "redis-rb ruby" => fetch.fetch(RUBY)),
+      "### 3. publish from 1, 2, 4 and 8 threads: aggregate rate",
+      threads_table(threads),
+      "### 4. The JSON codec alone (no Redis): `Native.dump_json` / `load_json` against `JSON.generate` / `JSON.parse`",
+      codec_table(codec),
+      "### Targets",
+      Report.targets(targets(publish, fetch, threads, codec))
+    ]
+    sections.join("\n\n") + "\n"
+  end
+
+  def machine_rows(server, control)
+    details = Machine.details(redis_version: control.info("server").fetch("redis_version"),
+                              redis_benchmark_version: RedisBenchmark.version)
+    details.merge("Redis under test" => "#{server.url} (started by this run, no persistence)").to_a
+  end
+
+  def method_note(runner)
+    <<~TEXT.chomp
+      Each figure is the **median of #{runner.repetitions} run#{'s' if runner.repetitions > 1} of #{runner.duration} s** (after a #{runner.warm_up} s
+      warm-up), with the slowest and fastest run as min–max; the variants of a table take turns run by run, so
+      a busy moment of the machine hits them alike. Ratios divide medians from this same run. Every variant
+      stores the same session (`#{JSON.generate(Payloads.small)}`)
+      in the same Redis hash `#{STORE_KEY}`. The Ruby publish is
+      `redis.hset(key, SecureRandom.hex(16), JSON.generate(data))`, the Ruby fetch
+      `JSON.parse(redis.hget(key, token))`; the native ones are `SessionBridge.publish(data, session_id: ...)` and
+      `SessionBridge.fetch(token)`. In tables 1 and 2 every variant runs in the main thread, and the native path
+      also from a second thread ("worker thread", as under Puma or Sidekiq): Ruby runs a C function that
+      releases the GVL differently when the main thread is the only thread (see "Where the time goes").
+      Table 3 runs every variant in worker threads.
+
+      The Redis columns are what Redis counted while the variant ran (INFO, read before and after each run):
+      *commands/op* from `INFO commandstats` (commands a Lua script runs count too), *round trips/op* from
+      `total_reads_processed` (requests Redis read), *connections opened* over all runs from
+      `total_connections_received`. redis-benchmark opens its connections on every run, and its start-up
+      `CONFIG GET`s are left out.
+    TEXT
+  end
+
+  def redis_table(first, results, ratios)
+    Report.table(Report.redis_headers(first, ratios), Report.redis_rows(results, ratios))
+  end
+
+  def threads_table(threads)
+    headers = ["threads", *Report.redis_headers("variant", "redis-benchmark -c N" => nil, "best redis-rb" => nil)]
+    rows = threads.flat_map do |count, results|
+      ratios = { "limit" => results.fetch("redis-benchmark -c #{count}"), "best" => best_redis_rb(results) }
+      Report.redis_rows(results, ratios).map { |row| [count, *row] }
+    end
+    Report.table(headers, rows, labels: 2)
+  end
+
+  def best_redis_rb(results)
+    results.select { |label, _| label.start_with?("redis-rb") }.values.max_by(&:median)
+  end
+
+  def native_threaded(results)
+    results.find { |label, _| label.start_with?(NATIVE) }.last
+  end
+
+  def codec_table(codec)
+    headers = ["payload", "operation", "session_bridge ops/s", "min–max", "json gem ops/s", "min–max",
+               "× json gem"]
+    rows = codec.flat_map do |size, figures|
+      { dump: "dump_json vs JSON.generate", load: "load_json vs JSON.parse" }.map do |operation, name|
+        native, json = figures.fetch(operation).values_at("native", "json")
+        ["#{size}, #{figures[:bytes]} B", name, Report.rate(native.median), Report.range(native),
+         Report.rate(json.median), Report.range(json), Report.ratio(native.median / json.median)]
+      end
+    end
+    Report.table(headers, rows, labels: 2)
+  end
+
+  def targets(publish, fetch, threads, codec)
+    eight = threads.fetch(THREADS.max)
+    native_eight = native_threaded(eight)
+    list = []
+    { "publish" => publish, "fetch" => fetch }.each do |operation, results|
+      { NATIVE_MAIN => "main thread", NATIVE_WORKER => "worker thread" }.each do |label, where|
+        list << Report::Target.new("#{operation}, 1 thread (#{where}): native ≥ 0.85× redis-benchmark -c 1",
+                                   ratio_of(results, label, "redis-benchmark -c 1"), 0.85)
+        list << Report::Target.new("#{operation}, 1 thread (#{where}): native ≥ 1.4× redis-rb ruby driver",
+                                   ratio_of(results, label, RUBY), 1.4)
+      end
+    end
+    list << Report::Target.new("publish, #{THREADS.max} threads: native ≥ 0.5× redis-benchmark -c #{THREADS.max}",
+                               native_eight.median / eight.fetch("redis-benchmark -c #{THREADS.max}").median, 0.5)
+    list << Report::Target.new("publish, #{THREADS.max} threads: native ≥ 2× the best redis-rb variant",
+                               native_eight.median / best_redis_rb(eight).median, 2.0)
+    codec.each do |size, figures|
+      { dump: "JSON.generate", load: "JSON.parse" }.each do |operation, rival|
+        native, json = figures.fetch(operation).values_at("native", "json")
+        list << Report::Target.new("#{operation}_json, #{size} (#{figures[:bytes]} B): native ≥ 1× #{rival}",
+                                   native.median / json.median, 1.0)
+      end
+    end
+    list
+  end
+
+  def ratio_of(results, label, other)
+    results.fetch(label).median / results.fetch(other).median
+  end
+
+  # Rewrites the generated part of bench/RESULTS.md; what is written around it by hand stays.
+  def write_results(markdown)
+    block = "#{BEGIN_MARK}\n\n#{markdown}\n#{END_MARK}"
+    text = File.exist?(RESULTS) ? File.read(RESULTS) : "# Benchmark results\n\n#{BEGIN_MARK}\n#{END_MARK}\n"
+    pattern = /#{Regexp.escape(BEGIN_MARK)}.*?#{Regexp.escape(END_MARK)}/m
+    text = pattern.match?(text) ? text.sub(pattern) { block } : "#{text}\n#{block}\n"
+    File.write(RESULTS, text)
+    $stderr.puts("bench: wrote #{RESULTS}")
+  end
+end
