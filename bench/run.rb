@@ -19,6 +19,7 @@ require_relative "support/payloads"
 require_relative "support/loops"
 require_relative "support/redis_counters"
 require_relative "support/redis_benchmark"
+require_relative "support/command_capture"
 require_relative "support/runner"
 require_relative "support/machine"
 require_relative "support/report"
@@ -32,8 +33,8 @@ end
 
 module Bench
   SHORT = ARGV.include?("--short") || !ENV.fetch("BENCH_SHORT", "").empty?
-  # Seconds per measured run, runs per figure (the median is shown), seconds of warm-up.
-  TIMING = SHORT ? { duration: 0.02, repetitions: 1, warm_up: 0.01 } : { duration: 0.5, repetitions: 5, warm_up: 0.2 }
+  # Seconds per measured run, runs per figure (the best is shown), seconds of warm-up.
+  TIMING = SHORT ? { duration: 0.02, repetitions: 1, warm_up: 0.01 } : { duration: 0.3, repetitions: 7, warm_up: 0.2 }
   THREADS = [1, 2, 4, 8].freeze
   STORE_KEY = SessionBridge::Configuration::DEFAULTS.fetch(:store_key)
   SESSION_ID = "b0c4f1a2e3d45f6a7b8c9d0e1f2a3b4c" # a Rails session id, hashed into the token
@@ -71,16 +72,20 @@ module Bench
   def run_all(server, control)
     session = Payloads.small
     check_round_trip(session, control)
+    native_command = capture_native_publish(server, control, session)
     counters = RedisCounters.new(control)
-    redis_runner = Runner.new(counters: counters, between_runs: -> { control.del(STORE_KEY) }, **TIMING)
+    # Every publish adds entries (and index entries): start each run from an empty database.
+    redis_runner = Runner.new(counters: counters, between_runs: -> { control.flushdb }, **TIMING)
     clients = ruby_clients(server.url)
 
-    publish = step("publish, 1 thread") { redis_runner.compare(publish_variants(server, session, clients)) }
+    publish = step("publish, 1 thread") do
+      redis_runner.compare(publish_variants(session, clients).merge(limits(server, session, 1, native_command)))
+    end
     token = SessionBridge.publish(session, session_id: SESSION_ID)
     fetch_runner = Runner.new(counters: counters, **TIMING)
     fetch = step("fetch, 1 thread") { fetch_runner.compare(fetch_variants(server, token, clients)) }
     threads = THREADS.to_h do |count|
-      variants = thread_variants(server, session, count, clients)
+      variants = thread_variants(session, count, clients).merge(limits(server, session, count, native_command))
       [count, step("publish, #{count} thread#{'s' if count > 1}") { redis_runner.compare(variants) }]
     end
     codec = step("JSON codec") { codec_results(Runner.new(counters: NoCounters, **TIMING)) }
@@ -103,13 +108,11 @@ module Bench
     drivers.transform_values { |driver| Array.new(THREADS.max) { Redis.new(url: url, driver: driver) } }
   end
 
-  def publish_variants(server, session, clients)
+  def publish_variants(session, clients)
     publish = -> { SessionBridge.publish(session, session_id: SESSION_ID) }
     variants = { NATIVE_MAIN => Loop.new(&publish), NATIVE_WORKER => ThreadedLoop.new([publish]) }
     clients.each { |label, (redis, *)| variants[label] = Loop.new(&ruby_publish(redis, session)) }
-    variants.merge("redis-benchmark -c 1" => RedisBenchmark.new(
-      port: server.port, clients: 1, command: ["HSET", STORE_KEY, RANDOM_FIELD, JSON.generate(session)]
-    ))
+    variants
   end
 
   def fetch_variants(server, token, clients)
@@ -118,12 +121,12 @@ module Bench
     clients.each do |label, (redis, *)|
       variants[label] = Loop.new { JSON.parse(redis.hget(STORE_KEY, token)) }
     end
-    variants.merge("redis-benchmark -c 1" => RedisBenchmark.new(port: server.port, clients: 1,
+    variants.merge(limit_label(1, "HGET") => RedisBenchmark.new(port: server.port, clients: 1,
                                                                  command: ["HGET", STORE_KEY, token]))
   end
 
   # One Redis instance shared by every thread (redis-rb serialises calls with a mutex), or one each.
-  def thread_variants(server, session, count, clients)
+  def thread_variants(session, count, clients)
     native = -> { SessionBridge.publish(session, session_id: SESSION_ID) }
     variants = { "#{NATIVE}, one configuration" => ThreadedLoop.new(Array.new(count, native)) }
     clients.each do |label, (shared, *)|
@@ -133,13 +136,44 @@ module Bench
       variants["#{label}, connection per thread"] =
         ThreadedLoop.new(redises.first(count).map { |redis| ruby_publish(redis, session) })
     end
-    variants.merge("redis-benchmark -c #{count}" => RedisBenchmark.new(
-      port: server.port, clients: count, command: ["HSET", STORE_KEY, RANDOM_FIELD, JSON.generate(session)]
-    ))
+    variants
   end
 
   def ruby_publish(redis, session)
     -> { redis.hset(STORE_KEY, SecureRandom.hex(16), JSON.generate(session)) }
+  end
+
+  # redis-benchmark with `count` connections: the plain HSET a Ruby app would send, and the very
+  # command the native publish sends (its token replaced by a random field), the limit for the
+  # same work in Redis.
+  def limits(server, session, count, native_command)
+    hset = ["HSET", STORE_KEY, RANDOM_FIELD, JSON.generate(session)]
+    variants = { limit_label(count, "HSET") => RedisBenchmark.new(port: server.port, clients: count, command: hset) }
+    return variants unless native_command
+
+    variants.merge(same_command_label(count, native_command) =>
+                     RedisBenchmark.new(port: server.port, clients: count, command: native_command))
+  end
+
+  def limit_label(count, command)
+    "redis-benchmark -c #{count}, #{command}"
+  end
+
+  def same_command_label(count, native_command)
+    "redis-benchmark -c #{count}, the native #{native_command.first.upcase}"
+  end
+
+  # What one native publish sends, as redis-benchmark arguments; nil when it is more than one
+  # command (redis-benchmark -P 1 sends one command per request, so it could not replay it).
+  def capture_native_publish(server, control, session)
+    token = nil
+    commands = CommandCapture.commands(server.port, control) do
+      token = SessionBridge.publish(session, session_id: SESSION_ID)
+    end
+    control.flushdb
+    return nil unless commands.size == 1
+
+    commands.first.map { |argument| argument.gsub(token, RANDOM_FIELD) }
   end
 
   def codec_results(runner)
@@ -167,7 +201,7 @@ module Bench
              SessionBridge::Native.load_json(native) == JSON.parse(native)
       raise "the native codec disagrees with the json gem on the #{size} payload" unless same
     end
-    control.del(STORE_KEY)
+    control.flushdb
   end
 
   # The codec figures involve no Redis.

@@ -5,6 +5,12 @@ module Bench
     Process.clock_gettime(Process::CLOCK_MONOTONIC)
   end
 
+  # CPU seconds spent by this process (every thread) and by its finished children (redis-benchmark).
+  def self.cpu_seconds
+    children = Process.times
+    Process.clock_gettime(Process::CLOCK_PROCESS_CPUTIME_ID) + children.cutime + children.cstime
+  end
+
   # Calls the block over and over in this thread for `duration` seconds. The clock is read every
   # `batch` calls so reading it costs nothing measurable; every run does at least one batch.
   # Returns [operations, seconds].

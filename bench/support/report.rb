@@ -20,14 +20,19 @@ module Bench
     # Rows for variants that talk to Redis; `ratios` maps a column title to the Result to divide by.
     def redis_rows(results, ratios)
       results.map do |label, result|
-        [label, rate(result.median), range(result), *ratios.values.map { |other| ratio(result.median / other.median) },
-         commands(result), format("%.2f", result.round_trips_per_operation), result.connections_opened]
+        [label, rate(result.best), rate(result.median), *ratios.values.map { |other| ratio(result.best / other.best) },
+         microseconds(result.client_cpu_per_operation), microseconds(result.redis_cpu_per_operation),
+         format("%.2f", result.round_trips_per_operation), commands(result), result.connections_opened]
       end
     end
 
     def redis_headers(first, ratios)
-      [first, "ops/s", "min–max", *ratios.keys.map { |name| "× #{name}" }, "Redis commands/op", "round trips/op",
-       "connections opened"]
+      [first, "ops/s (best)", "median", *ratios.keys.map { |name| "× #{name}" }, "client CPU µs/op",
+       "Redis CPU µs/op", "round trips/op", "Redis commands/op", "connections opened"]
+    end
+
+    def microseconds(seconds)
+      format("%.1f", seconds * 1e6)
     end
 
     def targets(list)
@@ -41,20 +46,20 @@ module Bench
       value.round.to_s.reverse.scan(/\d{1,3}/).join(",").reverse
     end
 
-    def range(result)
-      "#{rate(result.min)}–#{rate(result.max)}"
-    end
-
     def ratio(value)
       format("%.2f×", value)
     end
 
     def commands(result)
-      per_operation = result.commands_per_operation
+      per_operation = result.commands_per_operation.sort_by { |name, calls| [-calls, name] }
       return "0" if per_operation.empty?
 
-      per_operation.sort_by { |name, calls| [-calls, name] }
-                   .map { |name, calls| format("%.2f %s", calls, name) }.join(" + ")
+      total = format("%.2f", per_operation.sum(&:last))
+      each = per_operation.map { |_, calls| format("%.2f", calls) }.uniq
+      # Most often every command runs once per operation: "3.00: hget time zscore".
+      return "#{total}: #{per_operation.map(&:first).join(' ')}" if each == ["1.00"]
+
+      "#{total}: #{per_operation.map { |name, calls| format('%.2f %s', calls, name) }.join(', ')}"
     end
   end
 end
