@@ -112,14 +112,15 @@ Every variant
         list << Report::Target.new("#{operation}, 1 thread (#{where}): native ≥ 0.85× #{limit}",
                                    ratio_of(results, label, limit), 0.85)
         list << Report::Target.new("#{operation}, 1 thread (#{where}): native ≥ 1.4× redis-rb ruby driver",
-                                   ratio_of(results, label, RUBY), 1.4)
+                                   ratio_of(results, label, RUBY), 1.4, ratio_of(results, limit, RUBY))
       end
     end
     limit = limit_label(THREADS.max, "HSET")
     list << Report::Target.new("publish, #{THREADS.max} threads: native ≥ 0.5× #{limit}",
                                native_eight.best / eight.fetch(limit).best, 0.5)
     list << Report::Target.new("publish, #{THREADS.max} threads: native ≥ 2× the best redis-rb variant",
-                               native_eight.best / best_redis_rb(eight).best, 2.0)
+                               native_eight.best / best_redis_rb(eight).best, 2.0,
+                               eight.fetch(limit).best / best_redis_rb(eight).best)
     codec.each do |size, figures|
       { dump: "JSON.generate", load: "JSON.parse" }.each do |operation, rival|
         native, json = figures.fetch(operation).values_at("native", "json")
