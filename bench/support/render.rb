@@ -10,6 +10,8 @@ module Bench
       SHORT ? "## Benchmark (short mode: a smoke test, the figures mean nothing)" : "## Benchmark",
       Report.table(%w[machine value], machine_rows(server, control), labels: 2),
       method_note(runner),
+      "### Summary (operations per second, best run)",
+      summary_table(publish, fetch, threads),
       "### 1. publish: token + JSON + write, 1 thread, #{bytes}-byte session",
       redis_table(publish, publish_ratios(publish, 1).merge("redis-rb ruby" => publish.fetch(RUBY))),
       "### 2. fetch: read + JSON parse, 1 thread",
@@ -25,13 +27,40 @@ module Bench
     sections.join("\n\n") + "\n"
   end
 
+  # One row per operation, one column per way of doing it: what a reader looks for first.
+  def summary_table(publish, fetch, threads)
+    count = THREADS.max
+    eight = threads.fetch(count)
+    rows = [
+      ["publish, 1 thread", publish[NATIVE_WORKER], publish[NATIVE_MAIN], publish[RUBY], publish[HIREDIS],
+       publish[limit_label(1, "HSET")], same_command(publish, 1)],
+      ["fetch, 1 thread", fetch[NATIVE_WORKER], fetch[NATIVE_MAIN], fetch[RUBY], fetch[HIREDIS],
+       fetch[limit_label(1, "HGET")], nil],
+      ["publish, #{count} threads (redis-rb: the better of one shared connection and one per thread)",
+       native_threaded(eight), nil, best_starting_with(eight, RUBY), best_starting_with(eight, HIREDIS),
+       eight[limit_label(count, "HSET")], same_command(eight, count)]
+    ]
+    headers = ["operation", "session_bridge, worker thread", "session_bridge, main thread", "redis-rb ruby driver",
+               "redis-rb hiredis driver", "redis-benchmark, plain HSET / HGET", "redis-benchmark, the native command"]
+    Report.table(headers, rows.map { |label, *results| [label, *results.map { |r| r ? Report.rate(r.best) : "–" }] })
+  end
+
   # Ratio columns for a publish table: Redis' limit for a plain HSET, for the very command the
   # native path sends (when it could be replayed), and the Ruby alternative.
   def publish_ratios(results, count)
     ratios = { "redis-benchmark HSET" => results.fetch(limit_label(count, "HSET")) }
-    same = results.find { |label, _| label.start_with?("#{limit_label(count, 'the native')} ") }
-    ratios["redis-benchmark, same command"] = same.last if same
+    same = same_command(results, count)
+    ratios["redis-benchmark, same command"] = same if same
     ratios
+  end
+
+  # redis-benchmark replaying the native command with `count` connections, when it could.
+  def same_command(results, count)
+    results.find { |label, _| label.start_with?("#{limit_label(count, 'the native')} ") }&.last
+  end
+
+  def best_starting_with(results, prefix)
+    results.select { |label, _| label.start_with?(prefix) }.values.max_by(&:best)
   end
 
   def machine_rows(server, control)
@@ -82,7 +111,7 @@ Every variant
   end
 
   def best_redis_rb(results)
-    results.select { |label, _| label.start_with?("redis-rb") }.values.max_by(&:best)
+    best_starting_with(results, "redis-rb")
   end
 
   def native_threaded(results)
