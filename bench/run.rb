@@ -20,6 +20,7 @@ require_relative "support/loops"
 require_relative "support/redis_counters"
 require_relative "support/redis_benchmark"
 require_relative "support/command_capture"
+require_relative "support/cpu_latency"
 require_relative "support/runner"
 require_relative "support/machine"
 require_relative "support/report"
@@ -56,20 +57,22 @@ module Bench
   module_function
 
   def main
+    cpu_idle = CpuLatency.hold
     server = RedisServer.start
     control = Redis.new(url: server.url, driver: :ruby)
     SessionBridge.configure do |config|
       config.redis_url = server.url
       config.pool_size = THREADS.max # every thread keeps its connection between calls
     end
-    markdown = run_all(server, control)
+    markdown = run_all(server, control, cpu_idle)
     puts markdown
     write_results(markdown) unless SHORT
   ensure
     server&.cleanup
+    CpuLatency.release
   end
 
-  def run_all(server, control)
+  def run_all(server, control, cpu_idle)
     session = Payloads.small
     check_round_trip(session, control)
     native_command = capture_native_publish(server, control, session)
@@ -86,11 +89,12 @@ module Bench
     fetch = step("fetch, 1 thread") { fetch_runner.compare(fetch_variants(server, token, clients)) }
     threads = THREADS.to_h do |count|
       variants = thread_variants(session, count, clients).merge(limits(server, session, count, native_command))
-      [count, step("publish, #{count} thread#{'s' if count > 1}") { redis_runner.compare(variants) }]
+      [count, step("publish from #{count} thread#{'s' if count > 1}") { redis_runner.compare(variants) }]
     end
     codec = step("JSON codec") { codec_results(Runner.new(counters: NoCounters, **TIMING)) }
 
-    render(server, control, redis_runner, publish: publish, fetch: fetch, threads: threads, codec: codec)
+    render(server, control, redis_runner, cpu_idle,
+           publish: publish, fetch: fetch, threads: threads, codec: codec)
   end
 
   def step(name)

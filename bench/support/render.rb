@@ -4,11 +4,11 @@ module Bench
   module_function
 
   # The whole markdown: machine, method, one table per section, then the targets.
-  def render(server, control, runner, publish:, fetch:, threads:, codec:)
+  def render(server, control, runner, cpu_idle, publish:, fetch:, threads:, codec:)
     bytes = JSON.generate(Payloads.small).bytesize
     sections = [
       SHORT ? "## Benchmark (short mode: a smoke test, the figures mean nothing)" : "## Benchmark",
-      Report.table(%w[machine value], machine_rows(server, control), labels: 2),
+      Report.table(%w[machine value], machine_rows(server, control, cpu_idle), labels: 2),
       method_note(runner),
       "### Summary (operations per second, best run)",
       summary_table(publish, fetch, threads),
@@ -63,26 +63,30 @@ module Bench
     results.select { |label, _| label.start_with?(prefix) }.values.max_by(&:best)
   end
 
-  def machine_rows(server, control)
+  def machine_rows(server, control, cpu_idle)
     details = Machine.details(redis_version: control.info("server").fetch("redis_version"),
                               redis_benchmark_version: RedisBenchmark.version)
-    details.merge("Redis under test" => "#{server.url} (started by this run, no persistence)").to_a
+    details.merge("Redis under test" => "#{server.url} (started by this run, no persistence)",
+                  "CPU idle states" => cpu_idle).to_a
   end
 
   def method_note(runner)
+    runs = "#{runner.repetitions} run#{'s' if runner.repetitions > 1}"
     <<~TEXT.chomp
-      Each figure is the **best of #{runner.repetitions} run#{'s' if runner.repetitions > 1} of #{runner.duration} s**
-      (after a #{runner.warm_up} s warm-up; the median run is shown next to it): other work on the machine only
-      slows a run down, so the fastest run is the closest to what the code allows. The variants of a table
-      take turns run by run, so a busy moment hits them alike, and ratios divide best figures from this same
-      run. Every variant
-Every variant
-      stores the same session (`#{JSON.generate(Payloads.small)}`)
+      Each figure is the **best of #{runs} of #{runner.duration} s** (after a #{runner.warm_up} s warm-up; the median
+      run is shown next to it): other work on the machine only slows a run down, so the fastest run is the
+      closest to what the code allows. The variants of a table take turns run by run, so a busy moment hits
+      them alike, and ratios divide best figures from this same run. Idle CPUs are kept polling when the
+      benchmark may (row "CPU idle states"): on a virtual machine, waking a halted vCPU costs more than the
+      code being measured, and whether it has halted depends on everything else the machine is doing.
+
+      Every variant stores the same session
+      (`#{JSON.generate(Payloads.small)}`)
       in the same Redis hash `#{STORE_KEY}`. The Ruby publish is
       `redis.hset(key, SecureRandom.hex(16), JSON.generate(data))`, the Ruby fetch
-      `JSON.parse(redis.hget(key, token))`; the native ones are `SessionBridge.publish(data, session_id: ...)` and
-      `SessionBridge.fetch(token)`. In tables 1 and 2 every variant runs in the main thread, and the native path
-      also from a second thread ("worker thread", as under Puma or Sidekiq): Ruby runs a C function that
+      `JSON.parse(redis.hget(key, token))`; the native ones are `SessionBridge.publish(data, session_id: ...)`
+      and `SessionBridge.fetch(token)`. In tables 1 and 2 every variant runs in the main thread, and the native
+      path also from a second thread ("worker thread", as under Puma or Sidekiq): Ruby runs a C function that
       releases the GVL differently when the main thread is the only thread (see "Where the time goes").
       Table 3 runs every variant in worker threads.
 
@@ -92,7 +96,9 @@ Every variant
       `total_connections_received`. redis-benchmark opens its connections on every run, and its start-up
       `CONFIG GET`s are left out. Besides the plain `HSET` / `HGET` a Ruby app would send, redis-benchmark also
       replays the very command the native publish sends (read once with MONITOR before timing, its token
-      replaced by a random field): the limit for the same work in Redis.
+      replaced by a random field): the limit for the same work in Redis. *Client CPU* is the CPU time of this
+      process (or of redis-benchmark) per operation, *Redis CPU* redis-server's (`INFO cpu`), socket I/O
+      included.
     TEXT
   end
 
