@@ -15,7 +15,8 @@
 # --threads=N shares the count between N threads, each with its own redis-rb connection for ruby-*.
 # SESSION_BRIDGE_LIB=dir loads dir/session_bridge/session_bridge.so first: an unstripped build
 # (CARGO_PROFILE_RELEASE_STRIP=false CARGO_PROFILE_RELEASE_DEBUG=line-tables-only) names the Rust
-# functions. REDIS_URL: use that server instead of starting one.
+# functions. REDIS_URL: use that server instead of starting one. Idle CPUs are kept polling as in
+# bin/bench (BENCH_CPU_LATENCY=keep to leave them).
 
 $LOAD_PATH.unshift(ENV["SESSION_BRIDGE_LIB"]) if ENV["SESSION_BRIDGE_LIB"]
 $LOAD_PATH.push(File.expand_path("../lib", __dir__))
@@ -25,8 +26,10 @@ require "redis"
 require "session_bridge"
 require_relative "../spec/support/redis_server"
 require_relative "support/payloads"
+require_relative "support/cpu_latency"
 
 operation_name, count, *flags = ARGV
+Bench::CpuLatency.hold
 count = Integer(count || 1000)
 server = RedisServer.start unless ENV["REDIS_URL"]
 url = ENV.fetch("REDIS_URL") { server.url }
