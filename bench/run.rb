@@ -29,7 +29,7 @@ require_relative "support/render"
 begin
   require "redis/connection/hiredis"
 rescue LoadError
-  nil # the hiredis rows are left out, and the table says so
+  nil # the hiredis rows are left out
 end
 
 module Bench
@@ -43,9 +43,9 @@ module Bench
   RANDOM_FIELD = "__rand_int__#{'f' * 20}"
   CODEC_LIMIT = 1 << 20 # dump_json's max_bytes: no payload here comes near it
   NATIVE = "session_bridge (native)"
-  # Ruby runs a C function without the GVL differently when the main thread is the only thread,
-  # so the native path is measured both ways: alone in the main thread (a script, a single-threaded
-  # server) and from a second thread (a Puma or Sidekiq worker thread).
+  # A call from a process's only Ruby thread takes another path through Ruby and the binding (see
+  # RESULTS.md, "Where the time goes"), so the native path is measured both ways: alone in the main
+  # thread (a script, a single-threaded server) and from a second thread (Puma or Sidekiq).
   NATIVE_MAIN = "#{NATIVE}, main thread"
   NATIVE_WORKER = "#{NATIVE}, worker thread"
   RUBY = "redis-rb, ruby driver"

@@ -86,8 +86,8 @@ module Bench
       `redis.hset(key, SecureRandom.hex(16), JSON.generate(data))`, the Ruby fetch
       `JSON.parse(redis.hget(key, token))`; the native ones are `SessionBridge.publish(data, session_id: ...)`
       and `SessionBridge.fetch(token)`. In tables 1 and 2 every variant runs in the main thread, and the native
-      path also from a second thread ("worker thread", as under Puma or Sidekiq): Ruby runs a C function that
-      releases the GVL differently when the main thread is the only thread (see "Where the time goes").
+      path also from a second thread ("worker thread", as under Puma or Sidekiq): a call from a process's
+      only Ruby thread takes another path through Ruby and the binding (see "Where the time goes").
       Table 3 runs every variant in worker threads.
 
       The Redis columns are what Redis counted while the variant ran (INFO, read before and after each run):
