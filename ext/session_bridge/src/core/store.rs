@@ -264,11 +264,11 @@ impl Lease {
     pub fn fetch(&mut self, token: &str) -> Result<Option<Vec<u8>>, Error> {
         let field = self.store.field(token);
         let arguments = &self.store.shared.arguments;
-        let mut command = redis::pipe();
-        command.cmd("HGET").arg(&arguments[0]).arg(&field);
-        command.cmd("ZSCORE").arg(&arguments[1]).arg(&field);
-        command.cmd("TIME");
-        let mut replies = self.run(&command.get_packed_pipeline(), 3)?.into_iter();
+        let mut command = Vec::with_capacity(128);
+        pack(&mut command, &[b"HGET", arguments[0].as_bytes(), field.as_bytes()]);
+        pack(&mut command, &[b"ZSCORE", arguments[1].as_bytes(), field.as_bytes()]);
+        pack(&mut command, &[b"TIME"]);
+        let mut replies = self.run(&command, 3)?.into_iter();
         let (Some(entry), Some(expires), Some(time)) = (replies.next(), replies.next(), replies.next())
         else {
             return Err(Error::Connection("Redis sent too few replies".into()));
@@ -340,16 +340,13 @@ impl Lease {
     }
 
     fn command(&self, verb: &str, script: &str, args: &[&[u8]]) -> Vec<u8> {
-        let shared = &self.store.shared.arguments;
-        let mut command = redis::cmd(verb);
-        command.arg(script).arg(3);
-        for part in shared {
-            command.arg(part);
-        }
-        for arg in args {
-            command.arg(*arg);
-        }
-        command.get_packed_command()
+        let [store, expires, owners, user_prefix, channel] = &self.store.shared.arguments;
+        let mut parts: Vec<&[u8]> = vec![verb.as_bytes(), script.as_bytes(), b"3"];
+        parts.extend([store, expires, owners, user_prefix, channel].map(|part| part.as_bytes()));
+        parts.extend_from_slice(args);
+        let mut command = Vec::with_capacity(64 + parts.iter().map(|part| part.len() + 16).sum::<usize>());
+        pack(&mut command, &parts);
+        command
     }
 
     /// Sends one command. A pooled connection that turns out to be dead (Redis restarted, idle
@@ -379,6 +376,22 @@ impl Lease {
             Err(_) => self.discarded.push(connection),
         }
         result
+    }
+}
+
+/// Appends one command in RESP (an array of bulk strings) to `out`: what `redis::cmd` packs,
+/// without its allocation per argument.
+fn pack(out: &mut Vec<u8>, parts: &[&[u8]]) {
+    let mut number = itoa::Buffer::new();
+    out.push(b'*');
+    out.extend_from_slice(number.format(parts.len()).as_bytes());
+    out.extend_from_slice(b"\r\n");
+    for part in parts {
+        out.push(b'$');
+        out.extend_from_slice(number.format(part.len()).as_bytes());
+        out.extend_from_slice(b"\r\n");
+        out.extend_from_slice(part);
+        out.extend_from_slice(b"\r\n");
     }
 }
 
@@ -429,6 +442,15 @@ mod tests {
             assert!(script.source.contains("local function remove(field)"));
             assert_eq!(script.sha.len(), 40);
         }
+    }
+
+    #[test]
+    fn packs_commands_exactly_as_the_redis_crate_does() {
+        let mut ours = Vec::new();
+        pack(&mut ours, &[b"HSET", b"mySessionStore", b"", b"{\"a\":\"\r\n\"}"]);
+        let theirs =
+            redis::cmd("HSET").arg("mySessionStore").arg("").arg("{\"a\":\"\r\n\"}").get_packed_command();
+        assert_eq!(ours, theirs);
     }
 
     #[test]
