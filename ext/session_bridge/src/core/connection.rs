@@ -8,9 +8,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use redis::{ConnectionAddr, IntoConnectionInfo, RedisError, Value};
+use redis::{ConnectionAddr, IntoConnectionInfo, Value};
 use rustls::{ClientConnection, StreamOwned};
 
+use super::resp::{Frame, ReplyReader};
 use super::tls::Tls;
 use super::Error;
 
@@ -195,7 +196,7 @@ pub struct Connection {
     stream: Stream,
     /// A duplicate of the socket, so an [`Interrupt`] can shut it down from another thread.
     shutdown_handle: Arc<TcpStream>,
-    parser: redis::Parser,
+    replies: ReplyReader,
     address: String,
     read_timeout: Duration,
 }
@@ -224,7 +225,7 @@ impl Connection {
         let mut connection = Connection {
             stream,
             shutdown_handle,
-            parser: redis::Parser::new(),
+            replies: ReplyReader::default(),
             address,
             read_timeout: settings.timeouts.read,
         };
@@ -250,18 +251,18 @@ impl Connection {
         interrupt: &Interrupt,
     ) -> Result<Vec<Value>, Error> {
         let written = self.stream.write_all(packed).and_then(|()| self.stream.flush());
-        written.map_err(|e| self.io_error(RedisError::from(e), interrupt))?;
+        written.map_err(|e| self.io_error(e, interrupt))?;
         let mut reader = PatientReader {
             stream: &mut self.stream,
             interrupt,
             deadline: Instant::now() + self.read_timeout,
             rearmed: false,
         };
-        let mut replies = Vec::with_capacity(count);
+        let mut frames = Vec::with_capacity(count);
         let mut failure = None;
         for _ in 0..count {
-            match self.parser.parse_value(&mut reader) {
-                Ok(reply) => replies.push(reply),
+            match self.replies.next(&mut reader) {
+                Ok(frame) => frames.push(frame),
                 Err(e) => {
                     failure = Some(e);
                     break;
@@ -274,19 +275,26 @@ impl Connection {
         if let Some(e) = failure {
             return Err(self.io_error(e, interrupt));
         }
-        match replies.iter().find_map(|reply| match reply {
-            Value::ServerError(e) => Some(e),
-            _ => None,
-        }) {
-            Some(e) => {
-                let message = match e.details() {
-                    Some(details) => format!("{} {}", e.code(), details),
-                    None => e.code().to_owned(),
-                };
+        let mut replies = Vec::with_capacity(count);
+        let mut first_error = None;
+        for frame in frames {
+            match frame {
+                Frame::Value(value) => replies.push(value),
+                Frame::Error(message) => {
+                    first_error.get_or_insert(message);
+                }
+            }
+        }
+        match first_error {
+            Some(message) => {
                 // Redis refuses long commands from a client that has not authenticated with
                 // this protocol error instead of NOAUTH.
-                let code = if message.contains("unauthenticated") { "NOAUTH" } else { e.code() };
-                Err(Error::Command { code: code.to_owned(), message })
+                let code = if message.contains("unauthenticated") {
+                    "NOAUTH".to_owned()
+                } else {
+                    message.split(' ').next().unwrap_or_default().to_owned()
+                };
+                Err(Error::Command { code, message })
             }
             None => Ok(replies),
         }
@@ -312,10 +320,10 @@ impl Connection {
         Ok(())
     }
 
-    fn io_error(&self, e: RedisError, interrupt: &Interrupt) -> Error {
+    fn io_error(&self, e: std::io::Error, interrupt: &Interrupt) -> Error {
         if interrupt.is_triggered() {
             interrupted()
-        } else if e.is_timeout() {
+        } else if matches!(e.kind(), ErrorKind::TimedOut | ErrorKind::WouldBlock) {
             Error::Timeout(format!("Redis at {} did not answer in time", self.address))
         } else {
             Error::Connection(format!("lost the connection to Redis at {}: {}", self.address, e))
