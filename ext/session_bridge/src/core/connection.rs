@@ -98,10 +98,6 @@ impl Settings {
             format!("{}:{}", self.host, self.port)
         }
     }
-
-    pub fn timeouts(&self) -> Timeouts {
-        self.timeouts
-    }
 }
 
 /// Lets another thread stop a call that is blocked on Redis.

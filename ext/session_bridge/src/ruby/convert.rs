@@ -81,8 +81,9 @@ fn encode_hash(encoder: &mut Encoder, hash: RHash, parent: Option<&Ancestors>) -
     let here = Ancestors { container: hash.as_value(), parent };
     let mut failure = None;
     let walked = hash.foreach(|key: Value, value: Value| {
-        let step = encode_key(encoder, key)
-            .and_then(|name| encode_value(encoder, value, Some(&here)).map_err(|e| e.under_key(&name)));
+        let step = encode_key(encoder, key).and_then(|name| {
+            encode_value(encoder, value, Some(&here)).map_err(|e| e.under_key(&key_label(name)))
+        });
         match step {
             Ok(()) => Ok(ForEach::Continue),
             Err(e) => {
@@ -121,32 +122,35 @@ fn refuse_cycle(container: Value, parent: Option<&Ancestors>) -> Result<(), Enco
     }
 }
 
-/// Writes a key and returns its text, for the error path.
-fn encode_key(encoder: &mut Encoder, key: Value) -> Result<String, EncodeError> {
-    let text = if let Some(string) = RString::from_value(key) {
-        string_text(string)?
+/// Writes a key and returns it as a Ruby String; the error path is built from it only on error,
+/// so the happy path copies no key.
+fn encode_key(encoder: &mut Encoder, key: Value) -> Result<RString, EncodeError> {
+    let name = if let Some(string) = RString::from_value(key) {
+        string
     } else if let Some(symbol) = Symbol::from_value(key) {
         // Symbol#name, not rb_id2name: a symbol may hold a NUL byte.
-        let name: RString = symbol.funcall("name", ()).map_err(|_| unsupported(key))?;
-        string_text(name)?
+        symbol.funcall("name", ()).map_err(|_| unsupported(key))?
     } else {
         return Err(EncodeError::new(EncodeErrorKind::UnsupportedKey(class_name(key))));
     };
-    encoder.key(&text).map_err(|e| e.under_key(&text))?;
-    Ok(text)
+    check_encoding(name)?;
+    // SAFETY: the slice is used before any other call into Ruby.
+    let bytes = unsafe { name.as_slice() };
+    let text = std::str::from_utf8(bytes).map_err(|_| EncodeError::new(EncodeErrorKind::InvalidUtf8))?;
+    encoder.key(text).map_err(|e| e.under_key(text))?;
+    Ok(name)
+}
+
+/// A key as text for an error path.
+fn key_label(name: RString) -> String {
+    // SAFETY: copied out at once.
+    String::from_utf8_lossy(unsafe { name.as_slice() }).into_owned()
 }
 
 fn encode_string(encoder: &mut Encoder, string: RString) -> Result<(), EncodeError> {
     check_encoding(string)?;
     // SAFETY: the slice is used before any other call into Ruby.
     encoder.string_bytes(unsafe { string.as_slice() })
-}
-
-fn string_text(string: RString) -> Result<String, EncodeError> {
-    check_encoding(string)?;
-    // SAFETY: copied out before any other call into Ruby.
-    let bytes = unsafe { string.as_slice() }.to_vec();
-    String::from_utf8(bytes).map_err(|_| EncodeError::new(EncodeErrorKind::InvalidUtf8))
 }
 
 /// UTF-8, US-ASCII and binary strings are accepted when their bytes are valid UTF-8.
