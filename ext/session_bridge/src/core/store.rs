@@ -174,8 +174,7 @@ impl Store {
     /// The hash field for a token: the token itself, or its SHA-256 with `hash_tokens`.
     pub fn field(&self, token: &str) -> String {
         if self.shared.policy.hash_tokens {
-            let digest = Sha256::digest(token.as_bytes());
-            digest.iter().map(|b| format!("{b:02x}")).collect()
+            super::token::to_hex(&Sha256::digest(token.as_bytes()))
         } else {
             token.to_owned()
         }

@@ -29,7 +29,8 @@ pub fn is_well_formed(candidate: &[u8]) -> bool {
     candidate.len() == TOKEN_LEN && candidate.iter().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b))
 }
 
-fn to_hex(bytes: &[u8]) -> String {
+/// Lowercase hex of `bytes`.
+pub fn to_hex(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len() * 2);
     for b in bytes {
         out.push(HEX[(b >> 4) as usize] as char);
