@@ -10,6 +10,8 @@ require "redis"
 require "session_bridge"
 require_relative "support/redis_server"
 require_relative "support/redis_helpers"
+require_relative "support/fake_server"
+require_relative "support/child_ruby"
 
 RSpec.configure do |config|
   config.disable_monkey_patching!
@@ -18,6 +20,7 @@ RSpec.configure do |config|
   Kernel.srand(config.seed)
 
   config.include RedisHelpers
+  config.include ChildRuby
   config.before(:suite) { RedisHelpers.server }
   config.after(:suite) { RedisHelpers.shutdown }
   config.before do

@@ -32,6 +32,8 @@ pub enum EncodeErrorKind {
     UnsupportedKey(String),
     NonFiniteFloat,
     InvalidUtf8,
+    /// The last key of the path is not valid UTF-8 (shown with replacement characters).
+    InvalidUtf8Key,
     TooDeep,
     TooLarge(usize),
     Cycle,
@@ -93,6 +95,7 @@ impl fmt::Display for EncodeError {
                 write!(f, "{path} is NaN or Infinity, which JSON cannot hold")
             }
             EncodeErrorKind::InvalidUtf8 => write!(f, "{path} is not a valid UTF-8 string"),
+            EncodeErrorKind::InvalidUtf8Key => write!(f, "the key of {path} is not a valid UTF-8 string"),
             EncodeErrorKind::TooDeep => {
                 write!(f, "{path} nests Hashes and Arrays deeper than {MAX_DEPTH} levels")
             }

@@ -2,8 +2,8 @@
 //!
 //! - [`token`]: where tokens are minted and checked.
 //! - [`codec`]: where the stored JSON comes from; [`parse`]: how it is read back.
-//! - [`connection`]: one Redis connection with timeouts and an interrupt handle; [`resp`]: its
-//!   reply reader.
+//! - [`connection`]: one Redis connection with deadlines and an interrupt handle (replies are
+//!   read with the redis crate's parser).
 //! - [`tls`]: TLS settings for `rediss://`.
 //! - [`store`]: the storage layout and the connection pool, one round trip per operation.
 //! - [`error`]: every failure the core can report.
@@ -12,7 +12,6 @@ pub mod codec;
 pub mod connection;
 pub mod error;
 pub mod parse;
-pub mod resp;
 pub mod store;
 pub mod tls;
 pub mod token;

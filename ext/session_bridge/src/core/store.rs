@@ -189,18 +189,11 @@ impl Store {
             pool.idle.clear();
             pool.pid = pid;
         }
-        Ok(Lease {
-            store: self.clone(),
-            connection: pool.idle.pop(),
-            discarded: Vec::new(),
-            interrupt: Interrupt::new(),
-            pid,
-        })
+        Ok(Lease { store: self.clone(), connection: pool.idle.pop(), interrupt: Interrupt::new(), pid })
     }
 
-    /// Returns a healthy connection to the pool; a broken one is closed here.
+    /// Returns a healthy connection to the pool; a broken or interrupted one is closed here.
     pub fn checkin(&self, mut lease: Lease) {
-        lease.discarded.clear();
         let Some(connection) = lease.connection.take() else {
             return;
         };
@@ -224,10 +217,9 @@ impl Store {
 /// One operation's hold on a connection. Its methods do the network I/O.
 pub struct Lease {
     store: Store,
+    /// The connection in use; a broken one is dropped at once (the interrupt keeps its own
+    /// duplicate of each socket it may shut down, so no descriptor is reused under it).
     connection: Option<Connection>,
-    /// Broken connections, closed at checkin rather than mid-call, so an interrupt racing with
-    /// the call never shuts down a reused file descriptor.
-    discarded: Vec<Connection>,
     interrupt: Arc<Interrupt>,
     pid: u32,
 }
@@ -348,33 +340,38 @@ impl Lease {
         command
     }
 
-    /// Sends one command. A pooled connection that turns out to be dead (Redis restarted, idle
-    /// connection closed) is replaced once; that is safe because every script here is
-    /// idempotent for its arguments. A timeout is never retried.
+    /// Sends one batch of commands and reads its replies. Nothing is ever sent twice once it may
+    /// have reached Redis: a pooled connection that Redis has closed (a restart, an idle
+    /// timeout) is noticed before sending, and only a write that failed on a pooled connection
+    /// (so Redis holds at most part of the command, which it drops with the connection) is
+    /// repeated once on a new one.
     fn run(&mut self, command: &[u8], replies: usize) -> Result<Vec<Value>, Error> {
-        let reused = self.connection.is_some();
-        match self.run_once(command, replies) {
-            Err(Error::Connection(_)) if reused && !self.interrupt.is_triggered() => {
-                self.run_once(command, replies)
+        let (mut connection, pooled) = self.connection_for_call()?;
+        match connection.send(command, &self.interrupt) {
+            Ok(()) => {}
+            Err(Error::Connection(_)) if pooled && !self.interrupt.is_triggered() => {
+                connection = Connection::open(self.store.settings(), &self.interrupt)?;
+                connection.send(command, &self.interrupt)?;
             }
-            result => result,
+            Err(e) => return Err(e),
         }
-    }
-
-    fn run_once(&mut self, command: &[u8], replies: usize) -> Result<Vec<Value>, Error> {
-        let mut connection = match self.connection.take() {
-            Some(connection) => {
-                connection.watch_with(&self.interrupt)?;
-                connection
-            }
-            None => Connection::open(self.store.settings(), &self.interrupt)?,
-        };
-        let result = connection.pipeline(command, replies, &self.interrupt);
-        match &result {
-            Ok(_) | Err(Error::Command { .. }) => self.connection = Some(connection),
-            Err(_) => self.discarded.push(connection),
+        let result = connection.receive(replies, &self.interrupt);
+        if matches!(result, Ok(_) | Err(Error::Command { .. })) {
+            self.connection = Some(connection);
         }
         result
+    }
+
+    /// The lease's pooled connection when it is still open and quiet, else a new one; true
+    /// when pooled.
+    fn connection_for_call(&mut self) -> Result<(Connection, bool), Error> {
+        match self.connection.take() {
+            Some(connection) if connection.is_idle_and_open() => {
+                connection.watch_with(&self.interrupt)?;
+                Ok((connection, true))
+            }
+            _ => Ok((Connection::open(self.store.settings(), &self.interrupt)?, false)),
+        }
     }
 }
 

@@ -35,7 +35,10 @@ impl Client {
     /// `options`: connect_timeout, read_timeout, write_timeout, ttl (seconds; ttl may be nil),
     /// pool_size, max_payload_bytes, sweep_batch (Integers), hash_tokens (boolean). The Ruby
     /// layer has already checked their types; this checks their ranges.
-    fn new(ruby: &Ruby, url: String, store_key: String, options: RHash) -> Result<Client, Error> {
+    fn new(ruby: &Ruby, url: Value, store_key: Value, options: Value) -> Result<Client, Error> {
+        let url: String = convert(ruby, url)?;
+        let store_key: String = convert(ruby, store_key)?;
+        let options: RHash = convert(ruby, options)?;
         let fail = |e: core::Error| errors::to_ruby(ruby, e);
         let configuration = |m: String| fail(core::Error::Configuration(m));
         let timeouts = Timeouts {
@@ -73,14 +76,14 @@ impl Client {
         ruby: &Ruby,
         rb_self: &Self,
         data: Value,
-        session_id: RString,
+        session_id: Value,
         user_id: Value,
     ) -> Result<RString, Error> {
         let user_id = if user_id.is_nil() { None } else { Some(user_id_argument(ruby, user_id)?) };
-        let json =
-            convert::encode(data, rb_self.max_payload_bytes).map_err(|e| errors::to_ruby(ruby, e.into()))?;
+        let session_id: RString = convert(ruby, session_id)?;
         // SAFETY: copied out at once.
         let session_id = unsafe { session_id.as_slice() }.to_vec();
+        let json = convert::encode(ruby, data, rb_self.max_payload_bytes)?;
         let token = rb_self.with_lease(ruby, move |lease| {
             let token = token::mint(&session_id)?;
             lease.publish(&token, &json, user_id.as_deref())?;
@@ -114,7 +117,8 @@ impl Client {
         rb_self.with_lease(ruby, move |lease| lease.revoke_user(&user_id))
     }
 
-    fn sweep(ruby: &Ruby, rb_self: &Self, batch: u32) -> Result<u64, Error> {
+    fn sweep(ruby: &Ruby, rb_self: &Self, batch: Value) -> Result<u64, Error> {
+        let batch: u32 = convert(ruby, batch)?;
         rb_self.with_lease(ruby, move |lease| lease.sweep(batch))
     }
 
@@ -130,8 +134,9 @@ impl Client {
         )
     }
 
-    /// Checks a connection out, runs `operation` without the GVL, checks it back in, and maps
-    /// the outcome to Ruby. The only place the binding does I/O.
+    /// Checks a connection out, runs `operation` without the GVL, checks it back in, lets Ruby
+    /// deliver a pending interrupt, and maps the outcome to Ruby. The only place the binding
+    /// does I/O.
     fn with_lease<R>(
         &self,
         ruby: &Ruby,
@@ -141,20 +146,25 @@ impl Client {
         let interrupt = lease.interrupt();
         let outcome = nogvl::without_gvl(ruby, &interrupt, || operation(&mut lease));
         self.store.checkin(lease);
+        drop(interrupt);
+        nogvl::deliver_interrupts(ruby)?;
         match outcome? {
-            Some(result) => result.map_err(|e| errors::to_ruby(ruby, e)),
-            None => Err(errors::to_ruby(
-                ruby,
-                core::Error::Connection("the call to Redis was interrupted before it started".into()),
-            )),
+            Ok(result) => result.map_err(|e| errors::to_ruby(ruby, e)),
+            Err(_panic) => {
+                Err(errors::internal(ruby, "session_bridge's native code panicked; this is a bug"))
+            }
         }
     }
 }
 
-/// A user id as the core accepts it: a String of valid UTF-8 that passes `check_user_id`.
+/// A user id as the core accepts it: a UTF-8, US-ASCII or binary String of valid UTF-8 that
+/// passes `check_user_id`. The bytes of another encoding (UTF-16) could spell another user's id.
 fn user_id_argument(ruby: &Ruby, value: Value) -> Result<String, Error> {
     let invalid = |m: &str| errors::to_ruby(ruby, core::Error::Argument(m.into()));
     let string = RString::from_value(value).ok_or_else(|| invalid("user_id must be a String"))?;
+    if !string.is_utf8_compatible_encoding() && string.enc_get() != ruby.ascii8bit_encindex() {
+        return Err(invalid("user_id must be a UTF-8 String"));
+    }
     // SAFETY: copied out before any other call into Ruby.
     let bytes = unsafe { string.as_slice() }.to_vec();
     let user_id = String::from_utf8(bytes).map_err(|_| invalid("user_id must be valid UTF-8"))?;
@@ -162,8 +172,13 @@ fn user_id_argument(ruby: &Ruby, value: Value) -> Result<String, Error> {
     Ok(user_id)
 }
 
+/// A Ruby value as `T`; a TypeError or RangeError is built at once (see errors.rs).
+fn convert<T: TryConvert>(ruby: &Ruby, value: Value) -> Result<T, Error> {
+    T::try_convert(value).map_err(|e| errors::settle(ruby, e))
+}
+
 fn option<T: TryConvert>(ruby: &Ruby, options: RHash, name: &str) -> Result<T, Error> {
-    options.fetch::<_, T>(ruby.to_symbol(name))
+    options.fetch::<_, T>(ruby.to_symbol(name)).map_err(|e| errors::settle(ruby, e))
 }
 
 /// The token as a Rust string when `value` is a String of token shape; anything else is `None`.

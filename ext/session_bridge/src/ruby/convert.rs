@@ -32,33 +32,63 @@ impl Ancestors<'_> {
     }
 }
 
-/// Encodes the session data, which must be a Hash, as JSON.
-pub fn encode(data: Value, max_bytes: usize) -> Result<Vec<u8>, EncodeError> {
-    let hash = RHash::from_value(data)
-        .ok_or_else(|| EncodeError::new(EncodeErrorKind::NotAHash(class_name(data))))?;
-    let mut encoder = Encoder::new(max_bytes);
-    encode_hash(&mut encoder, hash, None)?;
-    Ok(encoder.into_bytes())
+/// Why the walk stopped: data JSON cannot hold, or an error Ruby raised (an interrupt delivered
+/// during the walk, NoMemoryError), which is passed on unchanged.
+enum Failure {
+    Encode(EncodeError),
+    Ruby(Error),
 }
 
-fn encode_value(encoder: &mut Encoder, value: Value, parent: Option<&Ancestors>) -> Result<(), EncodeError> {
+impl From<EncodeError> for Failure {
+    fn from(e: EncodeError) -> Self {
+        Failure::Encode(e)
+    }
+}
+
+impl Failure {
+    fn map_encode(self, f: impl FnOnce(EncodeError) -> EncodeError) -> Failure {
+        match self {
+            Failure::Encode(e) => Failure::Encode(f(e)),
+            ruby => ruby,
+        }
+    }
+}
+
+type Walk<T = ()> = Result<T, Failure>;
+
+/// Encodes the session data, which must be a Hash, as JSON.
+pub fn encode(ruby: &Ruby, data: Value, max_bytes: usize) -> Result<Vec<u8>, Error> {
+    let walk = || -> Walk<Vec<u8>> {
+        let hash = RHash::from_value(data)
+            .ok_or_else(|| EncodeError::new(EncodeErrorKind::NotAHash(class_name(data))))?;
+        let mut encoder = Encoder::new(max_bytes);
+        encode_hash(&mut encoder, hash, None)?;
+        Ok(encoder.into_bytes())
+    };
+    walk().map_err(|failure| match failure {
+        Failure::Encode(e) => errors::to_ruby(ruby, e.into()),
+        Failure::Ruby(e) => e,
+    })
+}
+
+fn encode_value(encoder: &mut Encoder, value: Value, parent: Option<&Ancestors>) -> Walk {
     if let Some(string) = RString::from_value(value) {
-        return encode_string(encoder, string);
+        return Ok(encode_string(encoder, string)?);
     }
     if let Some(fixnum) = Fixnum::from_value(value) {
-        return encoder.integer(fixnum.to_i64());
+        return Ok(encoder.integer(fixnum.to_i64())?);
     }
     if value.is_nil() {
-        return encoder.null();
+        return Ok(encoder.null()?);
     }
     if value.as_raw() == rb_sys::Qtrue as rb_sys::VALUE {
-        return encoder.boolean(true);
+        return Ok(encoder.boolean(true)?);
     }
     if value.as_raw() == rb_sys::Qfalse as rb_sys::VALUE {
-        return encoder.boolean(false);
+        return Ok(encoder.boolean(false)?);
     }
     if let Some(float) = Float::from_value(value) {
-        return encoder.float(float.to_f64());
+        return Ok(encoder.float(float.to_f64())?);
     }
     if let Some(hash) = RHash::from_value(value) {
         return encode_hash(encoder, hash, parent);
@@ -66,23 +96,26 @@ fn encode_value(encoder: &mut Encoder, value: Value, parent: Option<&Ancestors>)
     if let Some(array) = RArray::from_value(value) {
         return encode_array(encoder, array, parent);
     }
-    if let Some(bignum) = RBignum::from_value(value) {
-        let digits: RString = bignum.funcall("to_s", ()).map_err(|_| unsupported(value))?;
+    if RBignum::from_value(value).is_some() {
+        // rb_big2str runs no Ruby code, so no interrupt can be delivered in the middle.
+        // SAFETY: a Bignum, with the GVL held.
+        let digits = call_c(|| unsafe { rb_sys::rb_big2str(value.as_raw(), 10) })?;
         // SAFETY: the slice is used before any other call into Ruby.
         let digits = unsafe { digits.as_slice() };
-        return encoder.big_integer(std::str::from_utf8(digits).unwrap_or(""));
+        return Ok(encoder.big_integer(std::str::from_utf8(digits).unwrap_or(""))?);
     }
-    Err(unsupported(value))
+    Err(unsupported(value).into())
 }
 
-fn encode_hash(encoder: &mut Encoder, hash: RHash, parent: Option<&Ancestors>) -> Result<(), EncodeError> {
+fn encode_hash(encoder: &mut Encoder, hash: RHash, parent: Option<&Ancestors>) -> Walk {
     refuse_cycle(hash.as_value(), parent)?;
     encoder.begin_object()?;
     let here = Ancestors { container: hash.as_value(), parent };
     let mut failure = None;
     let walked = hash.foreach(|key: Value, value: Value| {
         let step = encode_key(encoder, key).and_then(|name| {
-            encode_value(encoder, value, Some(&here)).map_err(|e| e.under_key(&key_label(name)))
+            encode_value(encoder, value, Some(&here))
+                .map_err(|e| e.map_encode(|e| e.under_key(&key_label(name))))
         });
         match step {
             Ok(()) => Ok(ForEach::Continue),
@@ -95,24 +128,33 @@ fn encode_hash(encoder: &mut Encoder, hash: RHash, parent: Option<&Ancestors>) -
     if let Some(e) = failure {
         return Err(e);
     }
-    walked.map_err(|_| unsupported(hash.as_value()))?;
+    walked.map_err(Failure::Ruby)?;
     encoder.end_object();
     Ok(())
 }
 
-fn encode_array(encoder: &mut Encoder, array: RArray, parent: Option<&Ancestors>) -> Result<(), EncodeError> {
+fn encode_array(encoder: &mut Encoder, array: RArray, parent: Option<&Ancestors>) -> Walk {
     refuse_cycle(array.as_value(), parent)?;
     encoder.begin_array()?;
     let here = Ancestors { container: array.as_value(), parent };
     // The length is read each time round: nothing stops a caller's other thread from shrinking it.
     let mut index = 0;
     while index < array.len() {
-        let item: Value = array.entry(index as isize).map_err(|_| unsupported(array.as_value()))?;
-        encode_value(encoder, item, Some(&here)).map_err(|e| e.at_index(index))?;
+        let item: Value = array.entry(index as isize).map_err(Failure::Ruby)?;
+        encode_value(encoder, item, Some(&here)).map_err(|e| e.map_encode(|e| e.at_index(index)))?;
         index += 1;
     }
     encoder.end_array();
     Ok(())
+}
+
+/// A C function of Ruby's that returns a String and runs no Ruby code, under `rb_protect` (it
+/// may still raise NoMemoryError, passed on as is).
+fn call_c(function: impl FnOnce() -> rb_sys::VALUE) -> Walk<RString> {
+    let value = magnus::rb_sys::protect(function).map_err(Failure::Ruby)?;
+    // SAFETY: a live object just returned by Ruby.
+    let value = unsafe { Value::from_raw(value) };
+    RString::from_value(value).ok_or_else(|| unsupported(value).into())
 }
 
 fn refuse_cycle(container: Value, parent: Option<&Ancestors>) -> Result<(), EncodeError> {
@@ -124,19 +166,21 @@ fn refuse_cycle(container: Value, parent: Option<&Ancestors>) -> Result<(), Enco
 
 /// Writes a key and returns it as a Ruby String; the error path is built from it only on error,
 /// so the happy path copies no key.
-fn encode_key(encoder: &mut Encoder, key: Value) -> Result<RString, EncodeError> {
+fn encode_key(encoder: &mut Encoder, key: Value) -> Walk<RString> {
     let name = if let Some(string) = RString::from_value(key) {
         string
     } else if let Some(symbol) = Symbol::from_value(key) {
-        // Symbol#name, not rb_id2name: a symbol may hold a NUL byte.
-        symbol.funcall("name", ()).map_err(|_| unsupported(key))?
+        // rb_sym2str, not rb_id2name: a symbol may hold a NUL byte; and no Ruby code runs.
+        // SAFETY: a Symbol, with the GVL held.
+        call_c(|| unsafe { rb_sys::rb_sym2str(symbol.as_raw()) })?
     } else {
-        return Err(EncodeError::new(EncodeErrorKind::UnsupportedKey(class_name(key))));
+        return Err(EncodeError::new(EncodeErrorKind::UnsupportedKey(class_name(key))).into());
     };
-    check_encoding(name)?;
+    let invalid_key = || EncodeError::new(EncodeErrorKind::InvalidUtf8Key).under_key(&key_label(name));
+    check_encoding(name).map_err(|_| invalid_key())?;
     // SAFETY: the slice is used before any other call into Ruby.
     let bytes = unsafe { name.as_slice() };
-    let text = std::str::from_utf8(bytes).map_err(|_| EncodeError::new(EncodeErrorKind::InvalidUtf8))?;
+    let text = std::str::from_utf8(bytes).map_err(|_| invalid_key())?;
     encoder.key(text).map_err(|e| e.under_key(text))?;
     Ok(name)
 }

@@ -1,7 +1,11 @@
 //! The one place where core errors become Ruby exceptions. The classes are defined in Ruby
 //! (lib/session_bridge/errors.rb, loaded before this library) and looked up once.
+//!
+//! Every exception is built here, at once, under `rb_protect`, never lazily by magnus on the way
+//! out: Ruby may deliver a pending interrupt (`Timeout`, `Thread#raise`) while an exception is
+//! instantiated, and only here can that interrupt be caught and passed on instead.
 
-use magnus::{prelude::*, value::Lazy, Error, ExceptionClass, RModule, Ruby};
+use magnus::{error::ErrorType, prelude::*, value::Lazy, Error, ExceptionClass, RModule, Ruby};
 
 use crate::core;
 
@@ -35,12 +39,29 @@ pub fn to_ruby(ruby: &Ruby, error: core::Error) -> Error {
             _ => &COMMAND_ERROR,
         },
         core::Error::Serialization(_) => &SERIALIZATION_ERROR,
-        core::Error::Argument(message) => return Error::new(ruby.exception_arg_error(), message.clone()),
+        core::Error::Argument(message) => return raise_later(ruby, ruby.exception_arg_error(), message),
     };
-    Error::new(ruby.get_inner(class), error.message())
+    raise_later(ruby, ruby.get_inner(class), &error.message())
 }
 
 /// An error of the gem's base class, for failures inside the binding itself.
-pub fn internal(ruby: &Ruby, message: impl Into<String>) -> Error {
-    Error::new(ruby.get_inner(&ERROR), message.into())
+pub fn internal(ruby: &Ruby, message: &str) -> Error {
+    raise_later(ruby, ruby.get_inner(&ERROR), message)
+}
+
+/// Builds now any exception magnus would build later (a conversion's TypeError or RangeError).
+pub fn settle(ruby: &Ruby, error: Error) -> Error {
+    match error.error_type() {
+        ErrorType::Error(class, message) => raise_later(ruby, *class, message),
+        _ => error,
+    }
+}
+
+/// The exception, instantiated now; or, when instantiating it raised (an interrupt delivered
+/// meanwhile), what was raised instead.
+fn raise_later(ruby: &Ruby, class: ExceptionClass, message: &str) -> Error {
+    match class.new_instance((ruby.str_new(message),)) {
+        Ok(exception) => exception.into(),
+        Err(raised) => raised,
+    }
 }

@@ -6,7 +6,7 @@ mod convert;
 mod errors;
 mod nogvl;
 
-use magnus::{function, prelude::*, Error, RHash, RString, Ruby, Value};
+use magnus::{function, prelude::*, Error, RHash, RString, Ruby, TryConvert, Value};
 
 use crate::core::{codec, token};
 
@@ -21,14 +21,16 @@ pub fn init(ruby: &Ruby) -> Result<(), Error> {
 }
 
 /// The codec alone, without Redis: what `publish` would store (for benchmarks and debugging).
-fn dump_json(ruby: &Ruby, data: Value, max_payload_bytes: usize) -> Result<RString, Error> {
-    let json = convert::encode(data, max_payload_bytes).map_err(|e| errors::to_ruby(ruby, e.into()))?;
+fn dump_json(ruby: &Ruby, data: Value, max_payload_bytes: Value) -> Result<RString, Error> {
+    let max_payload_bytes = usize::try_convert(max_payload_bytes).map_err(|e| errors::settle(ruby, e))?;
+    let json = convert::encode(ruby, data, max_payload_bytes)?;
     // The encoder only ever writes UTF-8.
     Ok(ruby.str_new(std::str::from_utf8(&json).unwrap_or_default()))
 }
 
 /// The codec alone, without Redis: what `fetch` returns for a stored entry.
-fn load_json(ruby: &Ruby, json: RString) -> Result<RHash, Error> {
+fn load_json(ruby: &Ruby, json: Value) -> Result<RHash, Error> {
+    let json = RString::try_convert(json).map_err(|e| errors::settle(ruby, e))?;
     // SAFETY: copied at once; the parser allocates Ruby objects (so the GC may run) as it reads.
     let bytes = unsafe { json.as_slice() }.to_vec();
     convert::parse_entry(ruby, &bytes)

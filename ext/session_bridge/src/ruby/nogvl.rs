@@ -1,13 +1,16 @@
 //! Runs Redis I/O without holding Ruby's GVL, with an unblocking function so `Thread#kill`,
-//! `Thread#raise` and `Timeout.timeout` stop a blocked call at once.
+//! `Thread#raise`, `Timeout.timeout` and Ctrl-C stop a blocked call at once.
+//!
+//! Ruby never raises from inside: `rb_nogvl` with `RB_NOGVL_INTR_FAIL` returns to us with the
+//! interrupt still pending, the caller puts its connection back (or closes it), and only then
+//! [`deliver_interrupts`] lets Ruby raise, from a frame that owns nothing.
 
 use std::ffi::c_void;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use magnus::{rb_sys::AsRawValue, Error, Ruby};
-use rb_sys::{rb_thread_alone, rb_thread_call_without_gvl, rb_thread_check_ints};
+use rb_sys::{rb_nogvl, rb_thread_check_ints, RB_NOGVL_INTR_FAIL, RB_NOGVL_UBF_ASYNC_SAFE};
 
-use super::errors;
 use crate::core::connection::Interrupt;
 
 struct Call<F, R> {
@@ -24,52 +27,54 @@ unsafe extern "C" fn trampoline<F: FnOnce() -> R, R>(data: *mut c_void) -> *mut 
     std::ptr::null_mut()
 }
 
+/// Ruby's unblocking function. In a process whose only thread is blocked here, Ruby calls it
+/// from its signal handler (`RB_NOGVL_UBF_ASYNC_SAFE`): `Interrupt::trigger` is async-signal-safe.
 unsafe extern "C" fn unblock(data: *mut c_void) {
     // SAFETY: `data` is the `Interrupt` kept alive by `without_gvl`'s caller for the whole call;
-    // Ruby never calls this after `rb_thread_call_without_gvl` has returned.
+    // Ruby never calls this after `rb_nogvl` has returned.
     let interrupt = unsafe { &*(data as *const Interrupt) };
     interrupt.trigger();
 }
 
-/// Runs `func` without the GVL. `func` must not touch Ruby. Afterwards, pending interrupts are
-/// delivered first (a `Thread#raise` wins over the error its interruption caused).
-/// Returns `None` when Ruby interrupted the thread before `func` could start.
+/// Runs `func` without the GVL; `func` must not touch Ruby. `Ok(Err(panic))` when it panicked.
 ///
-/// When this is the process's only Ruby thread there is nobody to hand the GVL to, and
-/// releasing it from the main thread costs Ruby 3.1 a hand-over of signal handling to its timer
-/// thread (about six futex calls and a pipe write per call, measured with strace): `func` then
-/// runs with the GVL held. A signal is then handled when the call returns, within its timeout;
-/// any other thread (including the one `Timeout.timeout` starts) makes calls release the GVL.
-pub fn without_gvl<F, R>(ruby: &Ruby, interrupt: &Interrupt, func: F) -> Result<Option<R>, Error>
+/// An interrupt pending before `func` starts (a thread switch, a signal) is delivered first, and
+/// `func` then starts; if delivering it raises, `func` never runs and the raise comes back as
+/// `Err`. An interrupt that arrives while `func` runs stops its I/O through the unblocking
+/// function and stays pending: call [`deliver_interrupts`] once the caller's own cleanup is done.
+pub fn without_gvl<F, R>(ruby: &Ruby, interrupt: &Interrupt, func: F) -> Result<std::thread::Result<R>, Error>
 where
     F: FnOnce() -> R,
 {
     let mut call = Call { func: Some(func), result: None };
     let data = &mut call as *mut Call<F, R> as *mut c_void;
-    // SAFETY: both pointers outlive the call; the trampoline catches panics so none unwinds
-    // into Ruby's C frames.
-    unsafe {
-        if rb_thread_alone() != 0 {
-            trampoline::<F, R>(data);
-        } else {
-            rb_thread_call_without_gvl(
+    loop {
+        // SAFETY: both pointers outlive the call; the trampoline catches panics so none unwinds
+        // into Ruby's C frames; with RB_NOGVL_INTR_FAIL, rb_nogvl does not raise.
+        unsafe {
+            rb_nogvl(
                 Some(trampoline::<F, R>),
                 data,
                 Some(unblock),
                 interrupt as *const Interrupt as *mut c_void,
+                (RB_NOGVL_INTR_FAIL | RB_NOGVL_UBF_ASYNC_SAFE) as i32,
             );
         }
+        if let Some(result) = call.result.take() {
+            return Ok(result);
+        }
+        // `func` did not start: an interrupt was pending.
+        deliver_interrupts(ruby)?;
     }
+}
+
+/// Lets Ruby act on a pending interrupt (`Thread#raise`, `Thread#kill`, a signal): it comes back
+/// as an `Error` to return as is, so it wins over whatever error the interruption caused.
+pub fn deliver_interrupts(ruby: &Ruby) -> Result<(), Error> {
     magnus::rb_sys::protect(|| {
         // SAFETY: called with the GVL held; a raise is caught by `protect`.
         unsafe { rb_thread_check_ints() };
         ruby.qnil().as_raw()
-    })?;
-    match call.result {
-        Some(Ok(value)) => Ok(Some(value)),
-        Some(Err(_panic)) => {
-            Err(errors::internal(ruby, "session_bridge's native code panicked; this is a bug"))
-        }
-        None => Ok(None),
-    }
+    })
+    .map(|_| ())
 }

@@ -1,7 +1,10 @@
 -- ARGV[3] field, ARGV[4] JSON, ARGV[5] lifetime in ms (0: never expires), ARGV[6] user id
 -- ('' for none), ARGV[7] how many expired entries to sweep on the way.
+-- The sweep comes first: at maxmemory Redis refuses a script's first write that can grow memory,
+-- but not one after the script has freed some, so a store full of expired entries heals itself.
 local now = now_ms()
 local field, ttl, user = ARGV[3], tonumber(ARGV[5]), ARGV[6]
+sweep(now, tonumber(ARGV[7]))
 redis.call('HSET', KEYS[1], field, ARGV[4])
 if ttl > 0 then
   redis.call('ZADD', KEYS[2], now + ttl, field)
@@ -12,5 +15,4 @@ if user ~= '' then
   redis.call('HSET', KEYS[3], field, user)
   redis.call('SADD', ARGV[1] .. user, field)
 end
-sweep(now, tonumber(ARGV[7]))
 return 1
