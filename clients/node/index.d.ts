@@ -40,9 +40,14 @@ export interface HandshakeSocket {
   };
   data: any;
   connected: boolean;
-  conn?: { readyState: string; once(event: "close", listener: () => void): unknown };
+  conn?: {
+    readyState: string;
+    once(event: "close", listener: () => void): unknown;
+    off(event: "close", listener: () => void): unknown;
+  };
   disconnect(close?: boolean): unknown;
   once(event: "disconnect", listener: () => void): unknown;
+  off(event: "disconnect", listener: () => void): unknown;
 }
 
 /** The error a refused handshake is given: message "unauthorized"; data.reason "unavailable" when Redis failed. */

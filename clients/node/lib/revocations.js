@@ -46,12 +46,18 @@ class Revocations {
 
   // The lookup found a live entry: forget the socket when it goes, disconnect it at expiry.
   accepted(field, socket, { expiresAt, now }) {
-    const forget = () => this.untrack(field, socket);
-    socket.once("disconnect", forget);
     // A socket that never connects (the client left, or a later middleware refused it) gets
-    // no "disconnect" event; its transport closing is the last word.
-    if (socket.conn && socket.conn.readyState !== "open") return forget();
-    socket.conn?.once("close", forget);
+    // no "disconnect" event; its transport closing is the last word. The transport may carry
+    // many sockets (namespaces, reconnections) over its life, so each removes its listener.
+    const conn = socket.conn;
+    const forget = () => {
+      socket.off("disconnect", forget);
+      conn?.off("close", forget);
+      this.untrack(field, socket);
+    };
+    if (conn && conn.readyState !== "open") return forget();
+    socket.once("disconnect", forget);
+    conn?.once("close", forget);
     this.#scheduleExpiry(field, expiresAt, now);
   }
 

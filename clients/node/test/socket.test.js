@@ -5,7 +5,8 @@
 
 const assert = require("node:assert/strict");
 const { after, before, describe, it } = require("node:test");
-const { RedisServer, delay } = require("./support/redis-server");
+const { Manager } = require("socket.io-client");
+const { RedisServer, delay, eventually } = require("./support/redis-server");
 const { Gem } = require("./support/gem");
 const { startServer, connect, disconnection, whoami, cookieFor } = require("./support/harness");
 
@@ -136,5 +137,36 @@ describe("Socket.IO authentication with sessions the gem publishes", () => {
     await delay(200);
 
     assert.deepEqual(server.auth.tracked, before);
+  });
+
+  it("adds no listener per namespace connect on a long-lived connection", async () => {
+    const token = await gem.publish(`{ "user_id" => 9 }`);
+    server.io.of(/^\/room-\d+$/).use(server.auth.socketIo());
+    const warnings = [];
+    const onWarning = (warning) => warnings.push(warning);
+    process.on("warning", onWarning);
+    const manager = new Manager(server.url, {
+      transports: ["websocket"], extraHeaders: { cookie: cookieFor(token) }, reconnection: false, autoConnect: false,
+    });
+    try {
+      const anchor = manager.socket("/").connect(); // keeps the one Engine.IO connection open throughout
+      await new Promise((resolve, reject) => anchor.once("connect", resolve).once("connect_error", reject));
+      const [conn] = Object.values(server.io.engine.clients);
+      const baseline = conn.listenerCount("close");
+
+      for (let i = 0; i < 300; i += 1) {
+        const room = manager.socket(`/room-${i}`).connect();
+        await new Promise((resolve, reject) => room.once("connect", resolve).once("connect_error", reject));
+        room.disconnect();
+      }
+      assert.ok(await eventually(() => server.auth.tracked.sockets === 1), JSON.stringify(server.auth.tracked));
+
+      assert.equal(Object.keys(server.io.engine.clients).length, 1, "one connection all along");
+      assert.ok(conn.listenerCount("close") <= baseline, `${conn.listenerCount("close")} close listeners, ${baseline} before`);
+      assert.deepEqual(warnings.filter((w) => w.name === "MaxListenersExceededWarning"), []);
+    } finally {
+      process.off("warning", onWarning);
+      manager.engine?.close();
+    }
   });
 });
