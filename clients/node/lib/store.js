@@ -3,7 +3,8 @@
 // Reads one entry the way the gem's fetch script does, in one round trip, with a deadline.
 
 class LookupError extends Error {
-  // reason: "unavailable" (Redis down, slow or busy) or "malformed" (the entry is not a JSON object)
+  // reason: "unavailable" (Redis down, slow or busy) or "malformed" (the entry is not a JSON
+  // object, or its expiry score is not a finite number)
   constructor(reason, message) {
     super(message);
     this.name = "LookupError";
@@ -94,10 +95,17 @@ class SessionStore {
     await Promise.race([this.#ready, deadline]);
   }
 
-  #interpret([json, expiresAt, [seconds, micros]]) {
+  #interpret([json, score, [seconds, micros]]) {
     if (json === null) return null;
     const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
-    if (expiresAt !== null && Number(expiresAt) <= now) return null;
+    // Redis may hold "inf" or "-inf": no expiry the gem writes, so the entry is refused rather
+    // than guessed at (Number("inf") is NaN, which compared as "not expired" and then
+    // rescheduled the expiry check every millisecond).
+    const expiresAt = score === null ? null : Number(score);
+    if (expiresAt !== null && !Number.isFinite(expiresAt)) {
+      throw new LookupError("malformed", `the expiry score under ${this.#expiresKey} is not a finite number`);
+    }
+    if (expiresAt !== null && expiresAt <= now) return null;
     let session;
     try {
       session = JSON.parse(json);
@@ -107,7 +115,7 @@ class SessionStore {
     if (session === null || typeof session !== "object" || Array.isArray(session)) {
       throw new LookupError("malformed", `the entry under ${this.#storeKey} is JSON but not an object`);
     }
-    return { session, expiresAt: expiresAt === null ? null : Number(expiresAt), now };
+    return { session, expiresAt, now };
   }
 
   // A connection that let a command miss its deadline may be stalled or half-open: a new one

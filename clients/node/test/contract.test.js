@@ -7,10 +7,10 @@ const assert = require("node:assert/strict");
 const { after, before, describe, it } = require("node:test");
 const Redis = require("ioredis");
 const { createAuthenticator, DEFAULTS, TOKEN_PATTERN, fieldFor } = require("..");
-const { RedisServer, eventually } = require("./support/redis-server");
+const { RedisServer, delay, eventually } = require("./support/redis-server");
 const { Gem } = require("./support/gem");
 const { contract } = require("./support/contract");
-const { cookieFor } = require("./support/harness");
+const { startServer, connect, cookieFor, commandCalls } = require("./support/harness");
 
 const wire = contract("wire");
 const layout = (name, storeKey = wire.store_key) => wire.keys[name].name.replace("{store_key}", storeKey);
@@ -111,5 +111,46 @@ describe("reading what the gem writes", () => {
       await other.close();
       await gem.configure({ store_key: '"mySessionStore"', cookie_name: '"_validation_token_key"' });
     }
+  });
+});
+
+describe("expiry scores that are not finite numbers", () => {
+  const [, { token }] = contract("hash_tokens").examples;
+  let server;
+  let redis;
+  let guarded;
+
+  before(async () => {
+    server = await RedisServer.start();
+    redis = new Redis(server.url);
+    guarded = await startServer({ redis: server.url });
+  });
+
+  after(async () => {
+    await guarded?.close();
+    redis?.disconnect();
+    await server?.cleanup();
+  });
+
+  for (const score of ["inf", "+inf", "-inf"]) {
+    it(`refuses the entry, once, when its score is ${score}`, async () => {
+      await redis.hset(wire.store_key, token, '{"user_id":13}');
+      await redis.zadd(layout("expires"), score, token);
+      guarded.errors.length = 0;
+
+      assert.equal(await guarded.auth.authorizeToken(token), null);
+      await assert.rejects(connect(guarded.url, { token }), { message: "unauthorized" });
+      assert.ok(guarded.errors.length > 0
+        && guarded.errors.every((e) => /mySessionStore:expires is not a finite number/.test(e.message)));
+
+      const before = await commandCalls(redis);
+      await delay(300);
+      assert.equal((await commandCalls(redis)).hget ?? 0, before.hget ?? 0, "no lookups keep coming");
+      assert.deepEqual(guarded.auth.tracked, { fields: 0, sockets: 0 });
+    });
+  }
+
+  it("cannot be given a NaN score: Redis refuses it", async () => {
+    await assert.rejects(redis.zadd(layout("expires"), "nan", token), /not a valid float/);
   });
 });
