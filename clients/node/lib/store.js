@@ -2,9 +2,11 @@
 
 // Reads one entry the way the gem's fetch script does, in one round trip, with a deadline.
 
+const { parseEntry } = require("./entry");
+
 class LookupError extends Error {
   // reason: "unavailable" (Redis down, slow or busy) or "malformed" (the entry is not a JSON
-  // object, or its expiry score is not a finite number)
+  // object within the contract's read limits, or its expiry score is not a finite number)
   constructor(reason, message) {
     super(message);
     this.name = "LookupError";
@@ -70,7 +72,7 @@ class SessionStore {
     await this.#whenReady(deadline);
     if (isLate()) throw new LookupError("unavailable", "Redis was not ready in time");
     const replies = await this.#client.multi()
-      .hget(this.#storeKey, field)
+      .hgetBuffer(this.#storeKey, field)
       .zscore(this.#expiresKey, field)
       .time()
       .exec();
@@ -95,8 +97,8 @@ class SessionStore {
     await Promise.race([this.#ready, deadline]);
   }
 
-  #interpret([json, score, [seconds, micros]]) {
-    if (json === null) return null;
+  #interpret([entry, score, [seconds, micros]]) {
+    if (entry === null) return null;
     const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
     // Redis may hold "inf" or "-inf": no expiry the gem writes, so the entry is refused rather
     // than guessed at (Number("inf") is NaN, which compared as "not expired" and then
@@ -108,12 +110,9 @@ class SessionStore {
     if (expiresAt !== null && expiresAt <= now) return null;
     let session;
     try {
-      session = JSON.parse(json);
-    } catch {
-      throw new LookupError("malformed", `the entry under ${this.#storeKey} is not valid JSON`);
-    }
-    if (session === null || typeof session !== "object" || Array.isArray(session)) {
-      throw new LookupError("malformed", `the entry under ${this.#storeKey} is JSON but not an object`);
+      session = parseEntry(entry);
+    } catch (error) {
+      throw new LookupError("malformed", `the entry under ${this.#storeKey} ${error.message}`);
     }
     return { session, expiresAt, now };
   }

@@ -10,7 +10,8 @@ const { createAuthenticator, DEFAULTS, TOKEN_PATTERN, fieldFor } = require("..")
 const { RedisServer, delay, eventually } = require("./support/redis-server");
 const { Gem } = require("./support/gem");
 const { contract } = require("./support/contract");
-const { startServer, connect, cookieFor, commandCalls } = require("./support/harness");
+const { MAX_READ_DEPTH, MAX_PAYLOAD_BYTES } = require("../lib/entry");
+const { startServer, connect, whoami, cookieFor, commandCalls } = require("./support/harness");
 
 const wire = contract("wire");
 const layout = (name, storeKey = wire.store_key) => wire.keys[name].name.replace("{store_key}", storeKey);
@@ -111,6 +112,77 @@ describe("reading what the gem writes", () => {
       await other.close();
       await gem.configure({ store_key: '"mySessionStore"', cookie_name: '"_validation_token_key"' });
     }
+  });
+});
+
+describe("the read limits (contract/read_limits.json)", () => {
+  const limits = contract("read_limits");
+  const [{ token }] = contract("hash_tokens").examples;
+  let server;
+  let redis;
+  let guarded;
+
+  // The entry a case describes, built as its "building" key says.
+  function entryFor(example) {
+    if ("json" in example) return example.json;
+    if ("nest" in example) return `{"a":${"[".repeat(example.nest)}${"]".repeat(example.nest)}}`;
+    const shell = '{"pad":""}';
+    return `{"pad":"${"x".repeat(example.pad_to - shell.length)}"}`;
+  }
+
+  before(async () => {
+    server = await RedisServer.start();
+    redis = new Redis(server.url);
+    guarded = await startServer({ redis: server.url });
+  });
+
+  after(async () => {
+    await guarded?.close();
+    redis?.disconnect();
+    await server?.cleanup();
+  });
+
+  it("enforces the contract's numbers", () => {
+    assert.equal(MAX_READ_DEPTH, limits.max_read_depth);
+    assert.equal(MAX_PAYLOAD_BYTES, limits.max_payload_bytes);
+  });
+
+  for (const example of limits.cases) {
+    it(`${example.accepted ? "accepts" : "refuses, as malformed,"} ${example.name}`, async () => {
+      const entry = entryFor(example);
+      if ("pad_to" in example) assert.equal(Buffer.byteLength(entry), example.pad_to);
+      await redis.hset(wire.store_key, token, entry);
+      guarded.errors.length = 0;
+
+      const session = await guarded.auth.authorizeToken(token);
+
+      if (example.accepted) {
+        assert.deepEqual(session, JSON.parse(entry));
+        assert.deepEqual(guarded.errors, []);
+      } else {
+        assert.equal(session, null);
+        assert.equal(guarded.errors.length, 1);
+        assert.match(guarded.errors[0].message, /^the entry under mySessionStore /);
+        assert.ok(!guarded.errors[0].message.includes(entry.slice(0, 20)), "the message never quotes the entry");
+      }
+    });
+  }
+
+  it("refuses an entry that is not valid UTF-8, or starts with a byte order mark", async () => {
+    for (const bytes of [Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d]), Buffer.from('\ufeff{"a":1}')]) {
+      await redis.hset(wire.store_key, token, bytes);
+      assert.equal(await guarded.auth.authorizeToken(token), null);
+    }
+  });
+
+  it("refuses a handshake whose entry nests 20,000 levels, and keeps serving", async () => {
+    await redis.hset(wire.store_key, token, entryFor({ nest: 20_000 }));
+    await assert.rejects(connect(guarded.url, { token }), { message: "unauthorized" });
+
+    await redis.hset(wire.store_key, token, '{"user_id":12}');
+    const socket = await connect(guarded.url, { token });
+    assert.deepEqual(await whoami(socket), { user_id: 12 });
+    socket.close();
   });
 });
 
