@@ -3,7 +3,6 @@
 // What a token looks like, where it is found, and which hash field it names.
 
 const { createHash } = require("node:crypto");
-const cookie = require("cookie");
 
 const TOKEN_PATTERN = /^[0-9a-f]{32}$/;
 
@@ -13,14 +12,37 @@ function isToken(value) {
 
 // The token in a Cookie header, or null. A header that is not a string, is empty or is larger
 // than maxBytes is not parsed. Values are taken as sent (no percent-decoding): the gem writes
-// plain hex, so anything else is not one of its tokens.
+// plain hex, so anything else is not one of its tokens. A header that carries the cookie more
+// than once with different values is refused: a sibling subdomain can set a cookie of the same
+// name that the browser sends first (cookie tossing), so no copy can be trusted.
 function tokenFromCookieHeader(header, cookieName, maxBytes) {
   if (typeof header !== "string" || header.length === 0 || header.length > maxBytes
     || Buffer.byteLength(header) > maxBytes) {
     return null;
   }
-  const value = cookie.parse(header, { decode: (raw) => raw })[cookieName];
+  let value = null;
+  for (const pair of header.split(";")) {
+    const equals = pair.indexOf("=");
+    if (equals === -1 || trimSpace(pair.slice(0, equals)) !== cookieName) continue;
+    const candidate = trimSpace(pair.slice(equals + 1));
+    if (value !== null && candidate !== value) return null;
+    value = candidate;
+  }
   return isToken(value) ? value : null;
+}
+
+// Cookie pairs are separated by "; " and may carry spaces or tabs around names and values.
+// (A loop, not a regular expression: /[ \t]+$/ is quadratic on a long run of inner spaces.)
+function trimSpace(text) {
+  let start = 0;
+  let end = text.length;
+  while (start < end && isSpace(text.charCodeAt(start))) start += 1;
+  while (end > start && isSpace(text.charCodeAt(end - 1))) end -= 1;
+  return text.slice(start, end);
+}
+
+function isSpace(code) {
+  return code === 0x20 || code === 0x09;
 }
 
 // The Redis hash field the gem stores a token under: the token, or its SHA-256 (hash_tokens).

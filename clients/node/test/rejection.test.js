@@ -84,6 +84,30 @@ describe("refusing without asking Redis", () => {
     });
   });
 
+  it("refuses a Cookie header that names the session cookie twice with different values (cookie tossing)", async () => {
+    const attacker = await gem.publish(`{ "user_id" => 666 }`);
+    for (const cookie of [
+      `_validation_token_key=${attacker}; _validation_token_key=${token}`,
+      `_validation_token_key=${token}; theme=dark; _validation_token_key=${attacker}`,
+      `_validation_token_key=${attacker};_validation_token_key= ${token}`,
+      `_validation_token_key=; _validation_token_key=${token}`,
+      `_validation_token_key=${token}; _validation_token_key=${WELL_FORMED}`,
+    ]) {
+      await assertNoRedisCommand(async () => {
+        await assert.rejects(connect(server.url, { cookie }), { message: "unauthorized" }, cookie);
+        assert.equal(await server.auth.authorize(cookie), null, cookie);
+      });
+    }
+  });
+
+  it("accepts the session cookie repeated with the same value", async () => {
+    const cookie = `_validation_token_key=${token}; theme=dark; _validation_token_key=${token}`;
+    const socket = await connect(server.url, { cookie });
+    assert.deepEqual(await whoami(socket), { user_id: 1 });
+    socket.close();
+    assert.deepEqual(await server.auth.authorize(cookie), { user_id: 1 });
+  });
+
   it("refuses a malformed handshake.auth.token, even alongside a valid cookie", async () => {
     await assertNoRedisCommand(async () => {
       for (const bad of ["", "x", WELL_FORMED.toUpperCase(), `${WELL_FORMED}\r\n`, "a".repeat(100_000), 42, null,

@@ -46,6 +46,20 @@ describe("Socket.IO authentication with sessions the gem publishes", () => {
     socket.close();
   });
 
+  it("reads a __Host- prefixed cookie name when it is the configured cookieName", async () => {
+    const hosted = await startServer({ redis: redis.url, cookieName: "__Host-session_bridge" });
+    try {
+      const token = await gem.publish(`{ "user_id" => 10 }`);
+      const socket = await connect(hosted.url, { cookie: cookieFor(token, "__Host-session_bridge") });
+      assert.deepEqual(await whoami(socket), { user_id: 10 });
+      socket.close();
+      await assert.rejects(connect(hosted.url, { cookie: cookieFor(token) }), { message: "unauthorized" });
+      assert.equal(await hosted.auth.authorize(cookieFor(token, "session_bridge")), null);
+    } finally {
+      await hosted.close();
+    }
+  });
+
   it("after sign-out refuses new connections and disconnects the live socket within a second", async () => {
     const token = await gem.publish(`{ "user_id" => 1 }`, { userId: 1 });
     const socket = await connect(server.url, { cookie: cookieFor(token) });
