@@ -2,7 +2,8 @@
 
 // createAuthenticator: the handshake check for Socket.IO (or any server), and live revocation.
 
-const { resolveOptions } = require("./options");
+const util = require("node:util");
+const { resolveOptions, printable } = require("./options");
 const { isToken, tokenFromCookieHeader, fieldFor } = require("./token");
 const { openConnections, reportErrors, closeConnection } = require("./connections");
 const { SessionStore } = require("./store");
@@ -108,6 +109,13 @@ function createAuthenticator(options) {
     settings,
     get tracked() {
       return revocations.size;
+    },
+    // Logged or serialized, it shows its settings without secrets (see printable).
+    [util.inspect.custom](depth, options, inspect) {
+      return inspect({ settings: printable(settings), tracked: revocations.size }, options);
+    },
+    toJSON() {
+      return { settings: printable(settings), tracked: revocations.size };
     },
   };
 }

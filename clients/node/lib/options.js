@@ -2,6 +2,8 @@
 
 // Settings, with the gem's defaults, checked once when the authenticator is created.
 
+const util = require("node:util");
+
 const DEFAULTS = Object.freeze({
   redis: "redis://127.0.0.1:6379/0",
   storeKey: "mySessionStore",
@@ -50,7 +52,46 @@ function resolveOptions(options = {}) {
     settings.origins = new Set(list);
   }
   settings.onError ??= reportError;
-  return Object.freeze(settings);
+  return Object.freeze(Object.defineProperties(settings, {
+    [util.inspect.custom]: { value: (depth, options, inspect) => inspect(printable(settings), options) },
+    toJSON: { value: () => printable(settings) },
+  }));
+}
+
+// Names of ioredis options (also inside tls, or as URL query parameters) that hold secrets.
+const SECRET = /^(password|sentinelPassword|passphrase|key|pfx)$/i;
+const REDACTED = "REDACTED";
+
+// The settings as console.log, util.inspect and JSON.stringify show them: no password, TLS key
+// or passphrase, whether it came in the URL, its query, redisOptions or an ioredis client.
+function printable(settings) {
+  return {
+    ...settings,
+    redis: isRedisClient(settings.redis) ? "[an ioredis client]" : redactedUrl(settings.redis),
+    ...(settings.redisOptions && { redisOptions: redacted(settings.redisOptions) }),
+    origins: settings.origins && [...settings.origins],
+  };
+}
+
+function redactedUrl(url) {
+  let parsed;
+  try {
+    parsed = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(url) ? url : `redis://${url}`);
+  } catch {
+    return REDACTED;
+  }
+  if (parsed.password) parsed.password = REDACTED;
+  for (const name of [...parsed.searchParams.keys()]) {
+    if (SECRET.test(name)) parsed.searchParams.set(name, REDACTED);
+  }
+  return parsed.href;
+}
+
+// A copy of plain options with every secret replaced; anything else is shown as it is.
+function redacted(value) {
+  if (Array.isArray(value)) return value.map(redacted);
+  if (value === null || typeof value !== "object" || Object.getPrototypeOf(value) !== Object.prototype) return value;
+  return Object.fromEntries(Object.entries(value).map(([name, item]) => [name, SECRET.test(name) ? REDACTED : redacted(item)]));
 }
 
 function isRedisClient(value) {
@@ -66,4 +107,4 @@ function check(condition, message) {
   if (!condition) throw new TypeError(`session-bridge: ${message}`);
 }
 
-module.exports = { DEFAULTS, resolveOptions, isRedisClient };
+module.exports = { DEFAULTS, resolveOptions, isRedisClient, printable };
