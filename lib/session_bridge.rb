@@ -116,6 +116,11 @@ module SessionBridge
       true
     end
 
+    # The class of any value, BasicObject included, for error messages.
+    def class_name(value)
+      ::Kernel.instance_method(:class).bind_call(value).name
+    end
+
     # Back to the defaults (for tests).
     def reset_configuration!
       @lock.synchronize do
@@ -147,7 +152,7 @@ module SessionBridge
       case user_id
       when nil then nil
       when Integer, String then user_id.to_s
-      else raise ArgumentError, "user_id must be an Integer or a String, got #{user_id.class}"
+      else raise ArgumentError, "user_id must be an Integer or a String, got #{class_name(user_id)}"
       end
     end
   end

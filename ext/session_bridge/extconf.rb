@@ -12,8 +12,12 @@ unless system(cargo, "--version", out: File::NULL, err: File::NULL)
         "(https://rustup.rs or `apt-get install cargo`) and libclang-dev, then try again."
 end
 
-# Inside a workspace checkout or an unpacked gem, cargo builds into the workspace's target/.
-target_dir = ENV.fetch("CARGO_TARGET_DIR") { File.expand_path("../../target", crate_dir) }
+# With CARGO_TARGET_DIR (the Rakefile sets it to the checkout's target/), cargo builds there and
+# keeps it as a cache. Without it (`gem install`, `bundle install`), cargo builds in a private
+# target/ inside this build directory, which `make install` deletes once the library is
+# installed: it holds hundreds of megabytes the installed gem must not keep.
+private_target = !ENV.key?("CARGO_TARGET_DIR")
+target_dir = ENV.fetch("CARGO_TARGET_DIR") { File.join(Dir.pwd, "target") }
 profile = ENV.fetch("SESSION_BRIDGE_CARGO_PROFILE", "release")
 cdylib = RbConfig::CONFIG["host_os"].match?(/darwin/) ? "libsession_bridge.dylib" : "libsession_bridge.so"
 built = File.join(target_dir, profile, cdylib)
@@ -42,9 +46,10 @@ File.write("Makefile", <<~MAKE)
   install: all
   \tmkdir -p $(DESTDIR)$(sitearchdir)/session_bridge
   \tinstall -m 0755 $(DLLIB) $(DESTDIR)$(sitearchdir)/session_bridge/$(DLLIB)
+  #{private_target ? "\trm -rf #{target_dir.shellescape} $(DLLIB)" : "\t@: the cargo target directory is kept"}
 
   clean:
-  \trm -f $(DLLIB)
+  \trm -f $(DLLIB)#{private_target ? " && rm -rf #{target_dir.shellescape}" : ""}
 
   .PHONY: all install clean FORCE
   FORCE:

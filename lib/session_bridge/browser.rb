@@ -100,6 +100,8 @@ module SessionBridge
     private
 
     def issue(user, scope)
+      return refuse_insecure_request unless cookie_reaches_browser?
+
       data = configuration.session_data.call(user)
       token = instrument(:publish, :sign_in) do |payload|
         SessionBridge.publish(data, session_id: session_id, user_id: user_id(user))
@@ -110,6 +112,42 @@ module SessionBridge
     rescue SessionBridge::Error => e
       forget # the token the cookie held must not outlive this sign-in
       SessionBridge.handle_error(e, :publish)
+    end
+
+    # Rails drops a Secure cookie from a response to a plain-HTTP request; an entry published
+    # then would be reachable by no browser. The cookie jar's own rule decides (its private
+    # write_cookie?, which also knows always_write_cookie).
+    def cookie_reaches_browser?
+      options = configuration.cookie_options
+      return true unless options[:secure]
+      return @cookies.send(:write_cookie?, options) if @cookies.respond_to?(:write_cookie?, true)
+
+      ActionDispatch::Request.new(@env).ssl?
+    end
+
+    # Reported once per process, with the fix; every such sign-in goes on without a token.
+    def refuse_insecure_request
+      forget
+      return if Browser.insecure_request_reported?
+
+      SessionBridge.handle_error(InsecureRequestError.new(
+        "nothing was published: the #{configuration.cookie_name} cookie is Secure, but this sign-in " \
+        "came over plain HTTP, so the browser would never receive it. Serve the app over HTTPS " \
+        "(config.force_ssl = true, or a proxy that sets X-Forwarded-Proto), or set " \
+        "config.session_bridge.cookie_secure = false where plain HTTP is intended (reported once)"
+      ), :publish)
+    end
+
+    @insecure_request_reported = false
+    @report_lock = Mutex.new
+
+    # True from the second call on.
+    def self.insecure_request_reported?
+      @report_lock.synchronize do
+        reported = @insecure_request_reported
+        @insecure_request_reported = true
+        reported
+      end
     end
 
     def revoke(token, reason)
@@ -154,9 +192,23 @@ module SessionBridge
       user.respond_to?(:saved_change_to_encrypted_password?) && user.saved_change_to_encrypted_password?
     end
 
+    # The token cookie, unless the request carries the cookie name more than once with different
+    # values: a sibling subdomain can toss a cookie of the same name beside ours (sent first when
+    # its path is longer), and Rack would read the tossed one. Then there is no token.
     def token
       value = @cookies[configuration.cookie_name]
-      value if value.is_a?(String) && !value.empty?
+      value if value.is_a?(String) && !value.empty? && !tossed?(configuration.cookie_name)
+    end
+
+    def tossed?(name)
+      header = @env["HTTP_COOKIE"]
+      return false unless header.is_a?(String) && header.scan(name).size > 1
+
+      values = header.split(/;\s*/).filter_map do |pair|
+        key, value = pair.split("=", 2)
+        value if key&.strip == name
+      end
+      values.uniq.size > 1
     end
 
     def note

@@ -29,6 +29,11 @@ module SessionBridge
 
     DEFAULT_SESSION_DATA = ->(user) { { "user_id" => user.id } }
 
+    MAX_TIMEOUT = 3600 # seconds; a longer connect, read or write timeout is a mistake
+    MAX_TTL = 10 * 366 * 24 * 60 * 60 # ten years, in seconds
+    MAX_POOL_SIZE = 1024
+    MAX_PAYLOAD_LIMIT = 512 * 1024 * 1024 # Redis' own limit for one value
+
     # RFC 6265 cookie-name characters.
     COOKIE_NAME = /\A[!#$%&'*+\-.^_`|~0-9A-Za-z]+\z/.freeze
     SAME_SITE = %i[lax strict none].freeze
@@ -68,24 +73,22 @@ module SessionBridge
     # Raises ConfigurationError naming the first bad setting.
     def build_client
       validate_cookie_settings
-      check(@session_data.respond_to?(:call), "session_data must be a block or a callable")
-      check(%i[report raise].include?(on_error) || on_error.respond_to?(:call),
-            "on_error must be :report, :raise or a callable")
-      check(redis_url.is_a?(String), "redis_url must be a String, got #{redis_url.class}")
-      check(store_key.is_a?(String), "store_key must be a String, got #{store_key.class}")
+      check(callable?(@session_data), "session_data must be a block or a callable")
+      check(%i[report raise].include?(on_error) || callable?(on_error), "on_error must be :report, :raise or a callable")
+      check(String === redis_url, "redis_url must be a String, got #{SessionBridge.class_name(redis_url)}")
+      check(String === store_key, "store_key must be a String, got #{SessionBridge.class_name(store_key)}")
       %i[connect_timeout read_timeout write_timeout].each do |name|
-        value = public_send(name)
-        check(value.is_a?(Numeric) && value.positive?, "#{name} must be a positive number of seconds")
+        check(number_within?(public_send(name), MAX_TIMEOUT), "#{name} must be more than 0 and at most #{MAX_TIMEOUT} seconds")
       end
-      check(pool_size.is_a?(Integer) && pool_size.positive?, "pool_size must be a positive Integer")
-      check(max_payload_bytes.is_a?(Integer) && max_payload_bytes >= 2,
-            "max_payload_bytes must be an Integer of at least 2")
-      check(ttl.nil? || (ttl.is_a?(Numeric) && ttl.positive?), "ttl must be a positive number of seconds, or nil")
+      check(Integer === pool_size && pool_size.between?(1, MAX_POOL_SIZE), "pool_size must be an Integer from 1 to #{MAX_POOL_SIZE}")
+      check(Integer === max_payload_bytes && max_payload_bytes.between?(2, MAX_PAYLOAD_LIMIT),
+            "max_payload_bytes must be an Integer from 2 to #{MAX_PAYLOAD_LIMIT}")
+      check(ttl.nil? || number_within?(ttl, MAX_TTL), "ttl must be more than 0 and at most #{MAX_TTL} seconds, or nil")
       check([true, false].include?(hash_tokens), "hash_tokens must be true or false")
-      check(ssl_ca_file.nil? || ssl_ca_file.is_a?(String), "ssl_ca_file must be a path String or nil")
-      check(refresh_interval.nil? || (refresh_interval.is_a?(Numeric) && refresh_interval.positive?),
-            "refresh_interval must be a positive number of seconds, or nil")
-      check(sweep_batch.is_a?(Integer) && sweep_batch.between?(0, 10_000), "sweep_batch must be an Integer from 0 to 10000")
+      check(ssl_ca_file.nil? || String === ssl_ca_file, "ssl_ca_file must be a path String or nil")
+      check(refresh_interval.nil? || number_within?(refresh_interval, MAX_TTL),
+            "refresh_interval must be more than 0 and at most #{MAX_TTL} seconds, or nil")
+      check(Integer === sweep_batch && sweep_batch.between?(0, 10_000), "sweep_batch must be an Integer from 0 to 10000")
       Native::Client.new(redis_url, store_key, native_options)
     end
 
@@ -98,6 +101,7 @@ module SessionBridge
 
     def secure_cookie?
       return cookie_secure unless cookie_secure.nil?
+      return true if secure_prefix?
 
       defined?(::Rails) && ::Rails.respond_to?(:env) && ::Rails.env.production? ? true : false
     end
@@ -116,20 +120,46 @@ module SessionBridge
     end
 
     def validate_cookie_settings
-      check(cookie_name.is_a?(String) && COOKIE_NAME.match?(cookie_name),
+      check(String === cookie_name && COOKIE_NAME.match?(cookie_name),
             "cookie_name must be a non-empty String of cookie-name characters")
       check(SAME_SITE.include?(cookie_same_site), "cookie_same_site must be one of #{SAME_SITE.inspect}")
       check([true, false, nil].include?(cookie_secure), "cookie_secure must be true, false or nil (automatic)")
       check(cookie_same_site != :none || secure_cookie?, "cookie_same_site :none needs cookie_secure true")
-      check(cookie_path.is_a?(String) && cookie_path.start_with?("/"), "cookie_path must start with /")
+      check(String === cookie_path && cookie_path.start_with?("/"), "cookie_path must start with /")
+      check(!secure_prefix? || cookie_secure != false, "a #{cookie_name[/\A__\w+-/]} cookie_name needs cookie_secure true or nil")
+      return unless host_prefix?
+
+      check(cookie_path == "/" && cookie_domain.nil?, "a __Host- cookie_name needs cookie_path \"/\" and no cookie_domain")
+    end
+
+    # Browsers keep a __Host- cookie only when it is Secure, for path / and without a domain, so no
+    # sibling subdomain can set or shadow it; __Secure- only asks for Secure.
+    def host_prefix?
+      String === cookie_name && cookie_name.start_with?("__Host-")
+    end
+
+    def secure_prefix?
+      host_prefix? || (String === cookie_name && cookie_name.start_with?("__Secure-"))
+    end
+
+    # Settings may hold anything, BasicObject included, so only Module#=== is asked of them.
+    def number_within?(value, max)
+      Numeric === value && value.real? && value.positive? && value <= max
+    end
+
+    def callable?(value)
+      Proc === value || Method === value || (Object === value && value.respond_to?(:call))
     end
 
     def check(condition, message)
       raise ConfigurationError, message unless condition
     end
 
+    # Everything up to the last "@" goes: a password may hold a raw "@" (or ":" or "/").
     def redacted_redis_url
-      redis_url.to_s.sub(%r{//[^@/]*@}, "//[redacted]@")
+      return "(a #{SessionBridge.class_name(redis_url)})" unless String === redis_url
+
+      redis_url.sub(%r{//.*@}m, "//[redacted]@")
     end
   end
 end

@@ -27,4 +27,8 @@ module SessionBridge
 
   # A setting is invalid; raised by SessionBridge.configure, which then keeps the old settings.
   class ConfigurationError < Error; end
+
+  # A sign-in arrived over plain HTTP while the cookie is Secure, so nothing was published (the
+  # browser would never get the cookie). Reported once per process through on_error.
+  class InsecureRequestError < ConfigurationError; end
 end

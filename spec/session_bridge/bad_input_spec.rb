@@ -76,4 +76,17 @@ RSpec.describe "Bad input" do
   it "leaves the process alive and working after all of the above" do
     expect(SessionBridge.fetch(@token)).to eq("user_id" => 1)
   end
+
+  it "refuses a user_id String in another encoding, whose bytes could spell another user's id" do
+    utf16 = "中".encode("UTF-16LE") # the bytes "-N"
+
+    expect { SessionBridge.publish({ "n" => 1 }, user_id: utf16) }.to raise_error(ArgumentError, /UTF-8/)
+    expect { SessionBridge.revoke_user(utf16) }.to raise_error(ArgumentError, /UTF-8/)
+    expect(raw_redis.keys("*user:-N*")).to be_empty
+  end
+
+  it "answers a BasicObject user id with ArgumentError, not NoMethodError" do
+    expect { SessionBridge.publish({ "n" => 1 }, user_id: BasicObject.new) }.to raise_error(ArgumentError, /BasicObject/)
+    expect { SessionBridge.revoke_user(BasicObject.new) }.to raise_error(ArgumentError, /BasicObject/)
+  end
 end

@@ -45,7 +45,19 @@ RSpec.describe SessionBridge::Configuration do
     "an unknown SameSite" => { cookie_same_site: :loose },
     "SameSite None without Secure" => { cookie_same_site: :none, cookie_secure: false },
     "a zero pool" => { pool_size: 0 },
-    "a tiny max_payload_bytes" => { max_payload_bytes: 1 }
+    "a pool of 2**64" => { pool_size: 2**64 },
+    "a tiny max_payload_bytes" => { max_payload_bytes: 1 },
+    "a max_payload_bytes of 2**64" => { max_payload_bytes: 2**64 },
+    "a read_timeout of 1e19 seconds" => { read_timeout: 1e19 },
+    "a connect_timeout of two hours" => { connect_timeout: 7200 },
+    "an infinite ttl" => { ttl: Float::INFINITY },
+    "a BasicObject URL" => { redis_url: BasicObject.new },
+    "a BasicObject store key" => { store_key: BasicObject.new },
+    "a BasicObject timeout" => { write_timeout: BasicObject.new },
+    "a BasicObject session_data" => { session_data: BasicObject.new },
+    "a __Host- cookie name with a domain" => { cookie_name: "__Host-sb", cookie_domain: "example.com" },
+    "a __Host- cookie name with a path" => { cookie_name: "__Host-sb", cookie_path: "/app" },
+    "a __Host- cookie name that is not Secure" => { cookie_name: "__Host-sb", cookie_secure: false }
   }.each do |name, settings|
     it "rejects #{name} at configure time and keeps the previous settings" do
       token = SessionBridge.publish({ "user_id" => 1 })
@@ -71,6 +83,24 @@ RSpec.describe SessionBridge::Configuration do
 
     expect(SessionBridge.configuration.inspect).not_to include("hunter2")
     expect(SessionBridge.configuration.inspect).to include("[redacted]")
+  end
+
+  it "redacts the whole userinfo, whatever characters the password holds" do
+    ["redis://:hunter2@TopSecret@127.0.0.1:#{redis_server.port}/0",
+     "redis://us:er:pa:ss@word@127.0.0.1:#{redis_server.port}/0"].each do |url|
+      configure_bridge(redis_url: url)
+      shown = SessionBridge.configuration.inspect
+
+      expect(shown).to include(%(redis_url="redis://[redacted]@127.0.0.1:#{redis_server.port}/0"))
+      %w[hunter2 TopSecret er pa ss word].each { |part| expect(shown).not_to include("#{part}@") }
+    end
+  end
+
+  it "makes a __Host- cookie Secure, for path / and without a domain" do
+    configure_bridge(cookie_name: "__Host-session_bridge")
+
+    expect(SessionBridge.configuration.cookie_options).to include(secure: true, path: "/")
+    expect(SessionBridge.configuration.cookie_options).not_to have_key(:domain)
   end
 
   it "accepts a session_data block" do

@@ -90,4 +90,30 @@ RSpec.describe "hash_tokens" do
 
     expect(SessionBridge.fetch(Digest::SHA256.hexdigest(token)[0, 32])).to be_nil
   end
+
+  describe "a Redis at maxmemory whose entries have all expired" do
+    before(:all) { @full = RedisServer.start(extra_args: %w[--maxmemory 3mb --maxmemory-policy noeviction]) }
+    after(:all) { @full.cleanup }
+
+    it "heals itself: the next publish sweeps before it writes" do
+      configure_bridge(redis_url: @full.url, ttl: 0.05)
+      padding = { "pad" => "x" * 4096 }
+      published = 0
+      oom = begin
+        loop do
+          SessionBridge.publish(padding)
+          published += 1
+        end
+      rescue SessionBridge::CommandError => e
+        e
+      end
+      expect(oom.message).to start_with("OOM")
+      expect(published).to be > 10
+      sleep 0.1 # every entry has expired
+
+      configure_bridge(redis_url: @full.url)
+      tokens = Array.new(3) { |i| SessionBridge.publish({ "user_id" => i }) }
+      expect(tokens.map { |t| SessionBridge.fetch(t) }).to eq([{ "user_id" => 0 }, { "user_id" => 1 }, { "user_id" => 2 }])
+    end
+  end
 end
