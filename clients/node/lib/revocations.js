@@ -12,7 +12,7 @@ class Revocations {
   #channel;
   #store;
   #onError;
-  #entries = new Map(); // field -> { sockets: Set<Socket>, timer }
+  #entries = new Map(); // field -> { sockets: Set<Socket>, timer, expiresAt: local ms or Infinity }
   #revokedWhilePending = new WeakSet();
   #closed = false;
 
@@ -33,7 +33,7 @@ class Revocations {
   track(field, socket) {
     let entry = this.#entries.get(field);
     if (!entry) {
-      entry = { sockets: new Set(), timer: null };
+      entry = { sockets: new Set(), timer: null, expiresAt: Infinity };
       this.#entries.set(field, entry);
     }
     entry.sockets.add(socket);
@@ -112,11 +112,13 @@ class Revocations {
   }
 
   // The entry's expiry is the gem's, in Redis time: wake up then and look again (a touch may
-  // have moved it; a sweep that has not run yet would not have announced it).
+  // have moved it; a sweep that has not run yet would not have announced it). It is also kept
+  // in local time, so that it is enforced while Redis cannot be asked.
   #scheduleExpiry(field, expiresAt, now) {
     const entry = this.#entries.get(field);
-    if (!entry || expiresAt === null) return;
-    this.#wakeUpIn(field, entry, expiresAt - now + 1);
+    if (!entry) return;
+    entry.expiresAt = expiresAt === null ? Infinity : performance.now() + (expiresAt - now);
+    if (expiresAt !== null) this.#wakeUpIn(field, entry, expiresAt - now + 1);
   }
 
   #wakeUpIn(field, entry, delayMs) {
@@ -132,10 +134,18 @@ class Revocations {
     try {
       result = await this.#store.lookup(field);
     } catch (error) {
-      // Redis is away: keep the sockets and try again, rather than disconnect everyone.
       const entry = this.#entries.get(field);
-      if (entry && !this.#closed) this.#wakeUpIn(field, entry, RECHECK_RETRY_MS);
-      if (error.reason === "malformed") this.revoke(field);
+      if (!entry || this.#closed) return;
+      // An unreadable entry, or one whose last known expiry has passed: Redis cannot vouch for
+      // it, so its sockets go.
+      const untilExpiry = entry.expiresAt - performance.now();
+      if (error.reason === "malformed" || untilExpiry <= 0) {
+        this.revoke(field);
+        return;
+      }
+      // Redis is away: keep the sockets and try again (by the expiry at the latest), rather
+      // than disconnect everyone.
+      this.#wakeUpIn(field, entry, Math.min(RECHECK_RETRY_MS, untilExpiry + 1));
       return;
     }
     if (result === null) this.revoke(field);

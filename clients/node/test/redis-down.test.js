@@ -106,6 +106,32 @@ describe("when Redis fails", () => {
     assert.equal((await disconnected).reason, "io server disconnect");
   });
 
+  for (const [outage, begin, end] of [
+    ["stalled", () => redis.pause(), () => redis.resume()],
+    ["stopped", () => redis.stop(), () => redis.start()],
+  ]) {
+    it(`disconnects a socket at its entry's expiry while Redis is ${outage}`, async () => {
+      await gem.configure({ ttl: 0.6 });
+      let socket;
+      try {
+        socket = await connect(server.url, { cookie: cookieFor(await gem.publish(`{ "user_id" => 36 }`)) });
+        const disconnected = disconnection(socket, 3000);
+        await begin();
+        try {
+          // The expiry (600 ms) passes with Redis away; the recheck then fails within the timeout.
+          const { reason, afterMs } = await disconnected;
+          assert.equal(reason, "io server disconnect");
+          assert.ok(afterMs < 600 + TIMEOUT_MS + 300, `${afterMs} ms`);
+        } finally {
+          await end();
+        }
+      } finally {
+        socket?.close();
+        await eventually(() => gem.configure({ ttl: "24 * 60 * 60" }).then(() => true, () => false), 5000);
+      }
+    });
+  }
+
   it("bounds the lookups waiting on a stalled Redis (maxPendingLookups)", async () => {
     const auth = createAuthenticator({
       redis: redis.url, commandTimeout: TIMEOUT_MS, maxPendingLookups: 2, onError: () => {},
