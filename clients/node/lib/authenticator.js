@@ -5,7 +5,7 @@
 const util = require("node:util");
 const { resolveOptions, printable } = require("./options");
 const { isToken, tokenFromCookieHeader, fieldFor } = require("./token");
-const { openConnections, reportErrors, closeConnection } = require("./connections");
+const { openConnections, reportErrors, superviseConnection, closeConnection } = require("./connections");
 const { SessionStore } = require("./store");
 const { Revocations } = require("./revocations");
 
@@ -14,6 +14,11 @@ function createAuthenticator(options) {
   const { lookups, ownsLookups, subscriber } = openConnections(settings);
   if (ownsLookups) reportErrors(lookups, "lookup", settings.onError);
   reportErrors(subscriber, "subscriber", settings.onError);
+  const supervision = { timeoutMs: settings.commandTimeout, onError: settings.onError };
+  const stopSupervising = [
+    superviseConnection(subscriber, "subscriber", supervision),
+    ownsLookups ? superviseConnection(lookups, "lookup", supervision) : () => {},
+  ];
   const store = new SessionStore(lookups, { ...settings, ownsClient: ownsLookups });
   const revocations = new Revocations({
     subscriber,
@@ -92,6 +97,7 @@ function createAuthenticator(options) {
   // Closes both Redis connections (a client passed in as `redis` is left to its owner).
   function close() {
     closing ??= (async () => {
+      for (const stop of stopSupervising) stop();
       revocations.close();
       await Promise.all([
         closeConnection(subscriber, settings.commandTimeout),

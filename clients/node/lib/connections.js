@@ -37,6 +37,37 @@ function subscriberOptions(settings) {
   };
 }
 
+// How often each connection of our own is PINGed (see superviseConnection).
+const HEARTBEAT_MS = 1000;
+
+// A flow dropped without FIN or RST (a NAT reset, a failover) looks open until something is sent
+// on it. The subscriber only listens, so it would wait forever while revocations are published
+// to no one; the lookup connection would cost the next handshakes their deadline. Each is PINGed
+// every HEARTBEAT_MS; when an answer misses the deadline its socket is destroyed and ioredis
+// reconnects (the subscriber then subscribes again and every tracked field is looked up).
+// Returns a stop function.
+function superviseConnection(client, role, { timeoutMs, onError }) {
+  let pending = null;
+  const timer = setInterval(() => {
+    if (pending || client.status !== "ready") return;
+    const stream = client.stream;
+    const ping = {};
+    pending = ping;
+    const deadline = setTimeout(() => {
+      if (pending === ping) pending = null;
+      if (client.stream !== stream || client.status !== "ready") return;
+      onError(new Error(`Redis ${role} connection: no answer to PING within ${timeoutMs} ms, reconnecting`));
+      stream.destroy();
+    }, timeoutMs);
+    client.ping().catch(() => {}).finally(() => {
+      clearTimeout(deadline);
+      if (pending === ping) pending = null;
+    });
+  }, HEARTBEAT_MS);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
 // Opens the connections. A client passed in is used for lookups as it is (its owner closes it);
 // the subscriber is always a connection of our own.
 function openConnections(settings) {
@@ -88,4 +119,6 @@ async function closeConnection(client, timeoutMs) {
   }
 }
 
-module.exports = { openConnections, reportErrors, closeConnection, lookupOptions, subscriberOptions };
+module.exports = {
+  HEARTBEAT_MS, openConnections, reportErrors, superviseConnection, closeConnection, lookupOptions, subscriberOptions,
+};
