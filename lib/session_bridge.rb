@@ -2,7 +2,13 @@
 
 require "session_bridge/version"
 require "session_bridge/errors"
-require "session_bridge/session_bridge"
+# The native extension: a platform gem ships one per Ruby version (bin/build-gems); the source gem
+# and a checkout build lib/session_bridge/session_bridge.so.
+begin
+  require "session_bridge/#{RUBY_VERSION[/\A\d+\.\d+/]}/session_bridge"
+rescue LoadError
+  require "session_bridge/session_bridge"
+end
 require "session_bridge/configuration"
 require "session_bridge/controller"
 
