@@ -94,6 +94,27 @@ RSpec.describe "The stored JSON" do
     expect([back.keys.first, back["k\u00e9y"]].map(&:encoding)).to all(eq(Encoding::UTF_8))
   end
 
+  it "reads a key that looks like serde_json's private number key as a plain key" do
+    json = '{"$serde_json::private::Number":"1.5","n":{"$serde_json::private::Number":"2"}}'
+
+    expect(SessionBridge::Native.load_json(json)).to eq(JSON.parse(json))
+  end
+
+  it "builds the Hash safely while the GC runs at every allocation" do
+    json = JSON.generate("s" => "plain", "escaped\n" => ["tab\t", "\u{1F600}"], "n" => [1, 2**64, -(2**70), 1.5, 1e300],
+                         "nested" => { "deeper" => [{ "escaped\n" => nil, "t" => true, "f" => false }] })
+    expected = JSON.parse(json)
+
+    back = begin
+      GC.stress = true
+      SessionBridge::Native.load_json(json)
+    ensure
+      GC.stress = false
+    end
+
+    expect(back).to eq(expected)
+  end
+
   it "reads a stored entry nested 128 levels in all, and refuses one nested a level deeper" do
     nested = ->(levels) { %({"a":#{"[" * (levels - 1)}#{"]" * (levels - 1)}}) }
     raw_redis.hset("mySessionStore", "a" * 32, nested.call(128), "b" * 32, nested.call(129))

@@ -10,6 +10,10 @@ use std::fmt;
 /// The deepest nesting of Hashes and Arrays accepted; the top-level Hash is depth 1.
 pub const MAX_DEPTH: usize = 32;
 
+/// The deepest nesting read back (contract/read_limits.json `max_read_depth`), the top-level
+/// Hash included: deeper entries are refused, never a stack overflow.
+pub const MAX_READ_DEPTH: usize = 128;
+
 /// Default for the largest JSON document accepted, in bytes.
 pub const DEFAULT_MAX_PAYLOAD_BYTES: usize = 64 * 1024;
 

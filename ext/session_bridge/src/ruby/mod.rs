@@ -4,6 +4,7 @@
 mod client;
 mod convert;
 mod errors;
+mod json_read;
 mod nogvl;
 
 use magnus::{function, prelude::*, Error, RHash, RString, Ruby, Value};
@@ -31,5 +32,5 @@ fn dump_json(ruby: &Ruby, data: Value, max_payload_bytes: usize) -> Result<RStri
 fn load_json(ruby: &Ruby, json: RString) -> Result<RHash, Error> {
     // SAFETY: copied at once; the parser allocates Ruby objects (so the GC may run) as it reads.
     let bytes = unsafe { json.as_slice() }.to_vec();
-    convert::parse_entry(ruby, &bytes)
+    json_read::parse_entry(ruby, &bytes)
 }
