@@ -1,4 +1,4 @@
-//! The JSON written to Redis, and how it is read back.
+//! The JSON written to Redis, and the limits it is read back with (`ruby/json_read.rs` reads it).
 //!
 //! [`Encoder`] is a streaming writer: the binding walks the Ruby value and calls it, so there is
 //! no intermediate tree. It enforces the limits (nesting depth, payload size, finite floats) and
@@ -253,15 +253,6 @@ impl Encoder {
 
 fn too_large(limit: usize) -> EncodeError {
     EncodeError::new(EncodeErrorKind::TooLarge(limit))
-}
-
-/// A number read back from JSON, in the form Ruby needs it.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Number<'a> {
-    Integer(i64),
-    /// Decimal digits of an integer beyond i64.
-    BigInteger(&'a str),
-    Float(f64),
 }
 
 #[cfg(test)]
