@@ -69,6 +69,21 @@ RSpec.describe "The wire contract shared with the Node.js companion" do
     end
   end
 
+  it "reads entries within the contract's read limits and refuses the others with SerializationError" do
+    contract("read_limits").fetch("cases").each do |example|
+      next if example.key?("pad_to") # the size limit is fetch's to enforce, not the JSON reader's
+
+      nest = example["nest"]
+      json = example.fetch("json") { %({"a":#{"[" * nest}#{"]" * nest}}) }
+      if example.fetch("accepted")
+        expect(SessionBridge::Native.load_json(json)).to eq(JSON.parse(json, max_nesting: false)), example.fetch("name")
+      else
+        expect { SessionBridge::Native.load_json(json) }
+          .to raise_error(SessionBridge::SerializationError), example.fetch("name")
+      end
+    end
+  end
+
   it "rejects an entry whose expiry score is not after Redis' now, and keeps one without a score" do
     expired, forever = contract("hash_tokens").fetch("examples").map { |example| example.fetch("token") }
     raw_redis.hset(store_key, expired, '{"user_id":1}', forever, '{"user_id":2}')

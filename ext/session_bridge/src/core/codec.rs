@@ -1,4 +1,4 @@
-//! The JSON written to Redis, and how it is read back.
+//! The JSON written to Redis, and the limits it is read back with (`ruby/json_read.rs` reads it).
 //!
 //! [`Encoder`] is a streaming writer: the binding walks the Ruby value and calls it, so there is
 //! no intermediate tree. It enforces the limits (nesting depth, payload size, finite floats) and
@@ -9,6 +9,10 @@ use std::fmt;
 
 /// The deepest nesting of Hashes and Arrays accepted; the top-level Hash is depth 1.
 pub const MAX_DEPTH: usize = 32;
+
+/// The deepest nesting read back (contract/read_limits.json `max_read_depth`), the top-level
+/// Hash included: deeper entries are refused, never a stack overflow.
+pub const MAX_READ_DEPTH: usize = 128;
 
 /// Default for the largest JSON document accepted, in bytes.
 pub const DEFAULT_MAX_PAYLOAD_BYTES: usize = 64 * 1024;
@@ -252,15 +256,6 @@ impl Encoder {
 
 fn too_large(limit: usize) -> EncodeError {
     EncodeError::new(EncodeErrorKind::TooLarge(limit))
-}
-
-/// A number read back from JSON, in the form Ruby needs it.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Number<'a> {
-    Integer(i64),
-    /// Decimal digits of an integer beyond i64.
-    BigInteger(&'a str),
-    Float(f64),
 }
 
 #[cfg(test)]

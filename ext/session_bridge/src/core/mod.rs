@@ -1,7 +1,8 @@
 //! The pure-Rust core: no Ruby types here, so every piece is tested with plain `cargo test`.
 //!
 //! - [`token`]: where tokens are minted and checked.
-//! - [`codec`]: where the stored JSON comes from; [`parse`]: how it is read back.
+//! - [`codec`]: where the stored JSON comes from, and the limits it is read back with (the
+//!   binding's `ruby/json_read.rs` reads it, with serde_json).
 //! - [`connection`]: one Redis connection with deadlines and an interrupt handle (replies are
 //!   read with the redis crate's parser).
 //! - [`tls`]: TLS settings for `rediss://`.
@@ -11,7 +12,6 @@
 pub mod codec;
 pub mod connection;
 pub mod error;
-pub mod parse;
 pub mod store;
 pub mod tls;
 pub mod token;

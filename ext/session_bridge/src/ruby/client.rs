@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use magnus::{function, method, prelude::*, Error, RHash, RModule, RString, Ruby, TryConvert, Value};
 
-use super::{convert, errors, nogvl};
+use super::{convert, errors, json_read, nogvl};
 use crate::core::connection::{Settings, Timeouts};
 use crate::core::store::{check_user_id, Layout, Lease, Policy, Store};
 use crate::core::{self, token};
@@ -95,7 +95,7 @@ impl Client {
     fn fetch(ruby: &Ruby, rb_self: &Self, token: Value) -> Result<Option<RHash>, Error> {
         let Some(token) = well_formed_token(token) else { return Ok(None) };
         let entry = rb_self.with_lease(ruby, move |lease| lease.fetch(&token))?;
-        entry.map(|bytes| convert::parse_entry(ruby, &bytes)).transpose()
+        entry.map(|bytes| json_read::parse_entry(ruby, &bytes)).transpose()
     }
 
     fn touch(ruby: &Ruby, rb_self: &Self, token: Value) -> Result<bool, Error> {

@@ -1,15 +1,13 @@
-//! Ruby values to JSON bytes (through the core's streaming [`Encoder`]), and stored JSON back to
-//! Ruby values (through the core's parser).
+//! Ruby values to JSON bytes, through the core's streaming [`Encoder`]. Stored JSON is read back
+//! in `json_read.rs`.
 
 use super::errors;
-use crate::core;
-use crate::core::codec::{EncodeError, EncodeErrorKind, Encoder, Number};
-use crate::core::parse::{parse_object, Build, ParseError};
+use crate::core::codec::{EncodeError, EncodeErrorKind, Encoder};
 use magnus::{
     prelude::*,
     r_hash::ForEach,
     rb_sys::{AsRawValue, FromRawValue},
-    Error, Fixnum, Float, IntoValue, RArray, RBignum, RHash, RString, Ruby, Symbol, Value,
+    Error, Fixnum, Float, RArray, RBignum, RHash, RString, Ruby, Symbol, Value,
 };
 
 /// The chain of Hashes and Arrays being walked, kept on the stack (so the GC sees them) and
@@ -215,70 +213,4 @@ fn unsupported(value: Value) -> EncodeError {
 fn class_name(value: Value) -> String {
     // SAFETY: the name is copied out at once.
     unsafe { value.classname() }.into_owned()
-}
-
-/// Builds Ruby objects straight from the parser, as `JSON.parse` would: String keys, Integers of
-/// any size, Floats. The values live on the parser's (Rust) stack, where the GC sees them.
-struct RubyBuilder<'r> {
-    ruby: &'r Ruby,
-}
-
-impl Build for RubyBuilder<'_> {
-    type Value = Value;
-    type Error = Error;
-
-    fn null(&mut self) -> Result<Value, Error> {
-        Ok(self.ruby.qnil().as_value())
-    }
-
-    fn boolean(&mut self, value: bool) -> Result<Value, Error> {
-        Ok(value.into_value_with(self.ruby))
-    }
-
-    fn number(&mut self, value: Number<'_>) -> Result<Value, Error> {
-        Ok(match value {
-            Number::Integer(i) => self.ruby.integer_from_i64(i).as_value(),
-            Number::Float(f) => self.ruby.float_from_f64(f).as_value(),
-            Number::BigInteger(digits) => self.ruby.module_kernel().funcall("Integer", (digits,))?,
-        })
-    }
-
-    fn string(&mut self, value: &str) -> Result<Value, Error> {
-        Ok(self.ruby.str_new(value).as_value())
-    }
-
-    fn array(&mut self) -> Result<Value, Error> {
-        Ok(self.ruby.ary_new().as_value())
-    }
-
-    fn push(&mut self, array: Value, item: Value) -> Result<(), Error> {
-        RArray::from_value(array).map_or(Ok(()), |array| array.push(item))
-    }
-
-    fn object(&mut self) -> Result<Value, Error> {
-        Ok(self.ruby.hash_new().as_value())
-    }
-
-    fn insert(&mut self, object: Value, key: &str, value: Value) -> Result<(), Error> {
-        // Keys as interned (frozen, deduplicated) strings, as Hash#[]= would freeze a copy anyway:
-        // the keys repeated across a document's objects are allocated once.
-        let key = magnus::rb_sys::protect(|| {
-            // SAFETY: a valid UTF-8 buffer of the given length, with the GVL held.
-            unsafe {
-                rb_sys::rb_enc_interned_str(key.as_ptr().cast(), key.len() as _, rb_sys::rb_utf8_encoding())
-            }
-        })?;
-        // SAFETY: a live String just returned by Ruby.
-        let key = unsafe { Value::from_raw(key) };
-        RHash::from_value(object).map_or(Ok(()), |hash| hash.aset(key, value))
-    }
-}
-
-/// Parses a stored entry into a Ruby Hash; malformed JSON is a SerializationError.
-pub fn parse_entry(ruby: &Ruby, bytes: &[u8]) -> Result<RHash, Error> {
-    let value = parse_object(bytes, &mut RubyBuilder { ruby }).map_err(|e| match e {
-        ParseError::Build(error) => error,
-        syntax => errors::to_ruby(ruby, core::Error::Serialization(syntax.to_string())),
-    })?;
-    RHash::from_value(value).ok_or_else(|| errors::internal(ruby, "parsed entry is not a Hash"))
 }

@@ -4,6 +4,7 @@
 mod client;
 mod convert;
 mod errors;
+mod json_read;
 mod nogvl;
 
 use magnus::{function, prelude::*, Error, RHash, RString, Ruby, TryConvert, Value};
@@ -33,5 +34,5 @@ fn load_json(ruby: &Ruby, json: Value) -> Result<RHash, Error> {
     let json = RString::try_convert(json).map_err(|e| errors::settle(ruby, e))?;
     // SAFETY: copied at once; the parser allocates Ruby objects (so the GC may run) as it reads.
     let bytes = unsafe { json.as_slice() }.to_vec();
-    convert::parse_entry(ruby, &bytes)
+    json_read::parse_entry(ruby, &bytes)
 }
