@@ -84,6 +84,24 @@ RSpec.describe "The wire contract shared with the Node.js companion" do
     end
   end
 
+  it "refuses, through fetch, every entry read_limits.json refuses, and no more" do
+    limits = contract("read_limits")
+    expect(SessionBridge::Native::MAX_DEPTH).to eq(limits.fetch("max_write_depth"))
+    expect(SessionBridge.configuration.max_payload_bytes).to eq(limits.fetch("max_payload_bytes"))
+    limits.fetch("cases").each_with_index do |example, i|
+      nest, pad_to = example.values_at("nest", "pad_to")
+      json = example["json"] || (nest && %({"a":#{"[" * nest}#{"]" * nest}}))
+      json ||= %({"pad":"#{"x" * (pad_to - 10)}"})
+      token = format("%032x", i + 1)
+      raw_redis.hset(store_key, token, json)
+      if example.fetch("accepted")
+        expect(SessionBridge.fetch(token)).to eq(JSON.parse(json, max_nesting: false)), example.fetch("name")
+      else
+        expect { SessionBridge.fetch(token) }.to raise_error(SessionBridge::SerializationError), example.fetch("name")
+      end
+    end
+  end
+
   it "rejects an entry whose expiry score is not after Redis' now, and keeps one without a score" do
     expired, forever = contract("hash_tokens").fetch("examples").map { |example| example.fetch("token") }
     raw_redis.hset(store_key, expired, '{"user_id":1}', forever, '{"user_id":2}')

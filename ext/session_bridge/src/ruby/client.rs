@@ -94,8 +94,18 @@ impl Client {
 
     fn fetch(ruby: &Ruby, rb_self: &Self, token: Value) -> Result<Option<RHash>, Error> {
         let Some(token) = well_formed_token(token) else { return Ok(None) };
-        let entry = rb_self.with_lease(ruby, move |lease| lease.fetch(&token))?;
-        entry.map(|bytes| json_read::parse_entry(ruby, &bytes)).transpose()
+        let Some(entry) = rb_self.with_lease(ruby, move |lease| lease.fetch(&token))? else {
+            return Ok(None);
+        };
+        // The limit the writer keeps holds for readers too (contract/read_limits.json).
+        if entry.len() > rb_self.max_payload_bytes {
+            let message = format!(
+                "the entry stored in Redis is larger than max_payload_bytes ({} bytes)",
+                rb_self.max_payload_bytes
+            );
+            return Err(errors::to_ruby(ruby, core::Error::Serialization(message)));
+        }
+        json_read::parse_entry(ruby, &entry).map(Some)
     }
 
     fn touch(ruby: &Ruby, rb_self: &Self, token: Value) -> Result<bool, Error> {
