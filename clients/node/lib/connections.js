@@ -80,8 +80,15 @@ function openConnections(settings) {
       subscriber: lookups.duplicate({ ...subscriberOptions(settings), ...extra }),
     };
   }
+  let lookups;
+  try {
+    lookups = new Redis(settings.redis, { ...lookupOptions(settings), ...extra });
+  } catch (error) {
+    // URL's error carries the input, password included.
+    throw new TypeError(`session-bridge: redis is not a URL ioredis can read (${error.code ?? error.name})`);
+  }
   return {
-    lookups: new Redis(settings.redis, { ...lookupOptions(settings), ...extra }),
+    lookups,
     ownsLookups: true,
     subscriber: new Redis(settings.redis, { ...subscriberOptions(settings), ...extra }),
   };

@@ -73,18 +73,21 @@ function printable(settings) {
   };
 }
 
+// The URL with everything between "//" and the last "@" before its query (user and password,
+// even one holding a raw "@") and every secret query parameter replaced.
 function redactedUrl(url) {
-  let parsed;
-  try {
-    parsed = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(url) ? url : `redis://${url}`);
-  } catch {
-    return REDACTED;
+  const scheme = url.indexOf("//");
+  const start = scheme === -1 ? 0 : scheme + 2;
+  const query = url.indexOf("?", start);
+  const base = query === -1 ? url : url.slice(0, query);
+  const at = base.lastIndexOf("@");
+  const shown = at >= start ? `${base.slice(0, start)}${REDACTED}${base.slice(at)}` : base;
+  if (query === -1) return shown;
+  const params = new URLSearchParams(url.slice(query + 1));
+  for (const name of [...params.keys()]) {
+    if (SECRET.test(name)) params.set(name, REDACTED);
   }
-  if (parsed.password) parsed.password = REDACTED;
-  for (const name of [...parsed.searchParams.keys()]) {
-    if (SECRET.test(name)) parsed.searchParams.set(name, REDACTED);
-  }
-  return parsed.href;
+  return `${shown}?${params}`;
 }
 
 // A copy of plain options with every secret replaced; anything else is shown as it is.

@@ -10,7 +10,7 @@ const { createAuthenticator } = require("..");
 const { RedisServer } = require("./support/redis-server");
 const { cookieFor } = require("./support/harness");
 
-const PASSWORD = "s3cret-Pa55word";
+const PASSWORD = "s3cret@Pa55word"; // a raw "@" in a URL's password must not split it
 const TOKEN = "0123456789abcdef0123456789abcdef";
 
 // Everything a log line could show of a value.
@@ -59,7 +59,7 @@ describe("the Redis password", () => {
 
         for (const value of [auth, auth.settings]) {
           const text = printed(value);
-          assert.ok(!text.includes(PASSWORD), text);
+          assert.ok(!text.includes("s3cret") && !text.includes("Pa55word"), text);
           assert.match(text, /REDACTED/);
           assert.match(text, new RegExp(`127\\.0\\.0\\.1:${server.port}`), "the rest is still shown");
         }
@@ -71,6 +71,18 @@ describe("the Redis password", () => {
       }
     });
   }
+
+  it("is not repeated by the error for a URL ioredis cannot read", () => {
+    let error;
+    try {
+      createAuthenticator({ redis: `redis://:${PASSWORD}@127.0.0.1:port/0`, onError: () => {} });
+    } catch (thrown) {
+      error = thrown;
+    }
+    assert.ok(error instanceof TypeError, String(error));
+    const text = printed(error);
+    assert.ok(!text.includes("s3cret") && !text.includes("Pa55word"), text);
+  });
 
   it("is never printed from an ioredis client passed as redis, nor from its tls key", async () => {
     const client = new Redis({ port: server.port, password: PASSWORD, lazyConnect: true });
