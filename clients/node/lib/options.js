@@ -94,7 +94,8 @@ function redactedUrl(url) {
 function redacted(value) {
   if (Array.isArray(value)) return value.map(redacted);
   if (value === null || typeof value !== "object" || Object.getPrototypeOf(value) !== Object.prototype) return value;
-  return Object.fromEntries(Object.entries(value).map(([name, item]) => [name, SECRET.test(name) ? REDACTED : redacted(item)]));
+  return Object.fromEntries(Object.entries(value)
+    .map(([name, item]) => [name, SECRET.test(name) ? REDACTED : redacted(item)]));
 }
 
 function isRedisClient(value) {

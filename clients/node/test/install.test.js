@@ -49,16 +49,17 @@ it("installs with the README's command into an empty project, and authenticates 
   fs.writeFileSync(path.join(project, "package.json"), '{ "name": "app", "private": true }\n');
   // As documented, with the npm cache preferred (the registry is only asked for what it lacks).
   await run("sh", ["-c", command], {
-    cwd: project, env: { ...process.env, npm_config_prefer_offline: "true", npm_config_audit: "false", npm_config_fund: "false" },
+    cwd: project,
+    env: { ...process.env, npm_config_prefer_offline: "true", npm_config_audit: "false", npm_config_fund: "false" },
   });
 
   const installed = path.join(project, "node_modules", "session-bridge");
   assert.equal(fs.lstatSync(installed).isSymbolicLink(), false, "a copy, not a link into the repository");
-  assert.equal(await run(process.execPath, ["-e", "process.stdout.write(typeof require('session-bridge').createAuthenticator)"],
-    { cwd: project }), "function");
+  const loaded = "process.stdout.write(typeof require('session-bridge').createAuthenticator)";
+  assert.equal(await run(process.execPath, ["-e", loaded], { cwd: project }), "function");
   // Its own dependencies come from the project, not from the repository's node_modules.
-  const ioredis = await run(process.execPath, ["-e",
-    "process.stdout.write(require.resolve('ioredis', { paths: [require.resolve('session-bridge')] }))"], { cwd: project });
+  const resolved = "process.stdout.write(require.resolve('ioredis', { paths: [require.resolve('session-bridge')] }))";
+  const ioredis = await run(process.execPath, ["-e", resolved], { cwd: project });
   assert.ok(ioredis.startsWith(fs.realpathSync(project)), ioredis);
 
   // The README's server.js, from the project: one handshake with a live session.

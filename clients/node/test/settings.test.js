@@ -87,7 +87,9 @@ describe("the Redis password", () => {
   it("is never printed from an ioredis client passed as redis, nor from its tls key", async () => {
     const client = new Redis({ port: server.port, password: PASSWORD, lazyConnect: true });
     const auth = createAuthenticator({
-      redis: client, redisOptions: { password: PASSWORD, tls: { key: PASSWORD, passphrase: PASSWORD } }, onError: () => {},
+      redis: client,
+      redisOptions: { password: PASSWORD, tls: { key: PASSWORD, passphrase: PASSWORD } },
+      onError: () => {},
     });
     try {
       for (const value of [auth, auth.settings]) {

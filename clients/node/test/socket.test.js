@@ -176,7 +176,8 @@ describe("Socket.IO authentication with sessions the gem publishes", () => {
       assert.ok(await eventually(() => server.auth.tracked.sockets === 1), JSON.stringify(server.auth.tracked));
 
       assert.equal(Object.keys(server.io.engine.clients).length, 1, "one connection all along");
-      assert.ok(conn.listenerCount("close") <= baseline, `${conn.listenerCount("close")} close listeners, ${baseline} before`);
+      const listeners = conn.listenerCount("close");
+      assert.ok(listeners <= baseline, `${listeners} close listeners, ${baseline} before`);
       assert.deepEqual(warnings.filter((w) => w.name === "MaxListenersExceededWarning"), []);
     } finally {
       process.off("warning", onWarning);
