@@ -9,4 +9,5 @@ Rails.application.routes.draw do
   post "/dashboard/ping" => "pages#ping"
   get "/admin_area" => "pages#admin_area"
   post "/app_sign_in" => "pages#app_sign_in"
+  get "/bridge" => "pages#bridge"
 end

@@ -1,7 +1,7 @@
 # frozen_string_literal: true
 
 class PagesController < ApplicationController
-  before_action :authenticate_user!, only: %i[dashboard ping]
+  before_action :authenticate_user!, only: %i[dashboard ping bridge]
   before_action :authenticate_admin!, only: :admin_area
 
   def home
@@ -14,6 +14,11 @@ class PagesController < ApplicationController
 
   def ping
     render plain: "pong"
+  end
+
+  # The page of e2e/browser.test.js: a websocket to the Node.js server at SOCKET_URL, with the cookie.
+  def bridge
+    @socket_url = ENV.fetch("SOCKET_URL", "http://127.0.0.1:3001")
   end
 
   def admin_area
