@@ -45,9 +45,9 @@ async function runServerSnippet(dir, env) {
 }
 
 // Resolves to the "hello" a socket.io-client receives from the README server, or rejects.
-function hello(port, cookie) {
+function hello(port, cookie, transports = ["websocket"]) {
   const socket = connectClient(`http://127.0.0.1:${port}`, {
-    transports: ["websocket"], extraHeaders: { cookie }, reconnection: false, forceNew: true,
+    transports, extraHeaders: { cookie }, reconnection: false, forceNew: true,
   });
   return new Promise((resolve, reject) => {
     socket.once("hello", (session) => resolve({ socket, session }));
@@ -79,10 +79,11 @@ describe("the README's server.js", () => {
     await redis?.cleanup();
   });
 
-  it("exits on SIGTERM within 2 s, with a socket connected and an HTTP request half sent", async (t) => {
+  it("exits on SIGTERM within 2 s, with sockets connected and an HTTP request half sent", async (t) => {
     const server = await runServerSnippet(dir, { REDIS_URL: redis.url });
     const { socket, session } = await hello(server.port, cookieFor(TOKEN));
     assert.deepEqual(session, { user_id: 61 });
+    const polling = (await hello(server.port, cookieFor(TOKEN), ["polling"])).socket;
     const halfSent = net.connect({ host: "127.0.0.1", port: server.port });
     halfSent.on("error", () => {});
     await new Promise((resolve) => halfSent.once("connect", resolve));
@@ -94,6 +95,7 @@ describe("the README's server.js", () => {
     const exit = await Promise.race([server.exited, delay(2000).then(() => null)]);
     const ms = performance.now() - started;
     socket.close();
+    polling.close();
     halfSent.destroy();
     if (!exit) server.child.kill("SIGKILL");
 
