@@ -111,6 +111,16 @@ RSpec.describe "The wire contract shared with the Node.js companion" do
     expect(SessionBridge.fetch(forever)).to eq("user_id" => 2)
   end
 
+  it "refuses an entry whose expiry score is not a finite number, as the companion does" do
+    %w[inf -inf +inf].each_with_index do |score, i|
+      token = format("%032x", i + 1)
+      raw_redis.hset(store_key, token, '{"user_id":1}')
+      raw_redis.zadd(key("expires"), score, token)
+
+      expect { SessionBridge.fetch(token) }.to raise_error(SessionBridge::SerializationError, /not a finite number/), score
+    end
+  end
+
   it "announces the field of a revoked entry on the contract's channel" do
     token = SessionBridge.publish({ "user_id" => 1 })
 

@@ -272,8 +272,13 @@ impl Lease {
         match expires {
             Value::Nil => Ok(Some(entry)),
             Value::BulkString(score) => {
-                let expires_ms =
-                    parse_number(&score).ok_or_else(|| unexpected("ZSCORE", &Value::BulkString(score)))?;
+                // The gem only writes finite scores: `inf` or `-inf` was planted, and is refused
+                // (as the Node companion refuses it) rather than read as "never" or "already".
+                let expires_ms = parse_number(&score).filter(|ms| ms.is_finite()).ok_or_else(|| {
+                    Error::Serialization(
+                        "the expiry stored in Redis for the entry is not a finite number".into(),
+                    )
+                })?;
                 Ok((expires_ms > redis_time_ms(&time)? as f64).then_some(entry))
             }
             other => Err(unexpected("ZSCORE", &other)),
