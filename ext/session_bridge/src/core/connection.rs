@@ -691,18 +691,32 @@ mod tests {
         assert!(matches!(result, Err(Error::Timeout(_))), "{result:?}");
     }
 
-    /// Accepts one connection, reads the request, answers `reply` and keeps the socket open.
-    fn answering(reply: &'static [u8]) -> (u16, std::thread::JoinHandle<()>) {
+    /// Accepts one connection, reads the request, then hands the socket to `answer`.
+    fn serving(
+        answer: impl FnOnce(std::net::TcpStream) + Send + 'static,
+    ) -> (u16, std::thread::JoinHandle<()>) {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let server = std::thread::spawn(move || {
             let (mut peer, _) = listener.accept().unwrap();
             let mut request = [0u8; 256];
             let _ = peer.read(&mut request);
-            let _ = peer.write_all(reply);
-            std::thread::sleep(Duration::from_millis(300));
+            answer(peer);
         });
         (port, server)
+    }
+
+    /// Answers `reply` in pieces of `piece` bytes, `pause` apart, then keeps the socket open a while.
+    fn answering(reply: Vec<u8>, piece: usize, pause: Duration) -> (u16, std::thread::JoinHandle<()>) {
+        serving(move |mut peer| {
+            for chunk in reply.chunks(piece) {
+                if peer.write_all(chunk).is_err() {
+                    return;
+                }
+                std::thread::sleep(pause);
+            }
+            std::thread::sleep(Duration::from_millis(300));
+        })
     }
 
     fn request_to(port: u16, timeouts: Timeouts) -> Result<Vec<Value>, Error> {
@@ -715,7 +729,7 @@ mod tests {
 
     #[test]
     fn an_error_reply_inside_an_array_is_a_value() {
-        let (port, server) = answering(b"*2\r\n-ERR inner\r\n:1\r\n");
+        let (port, server) = answering(b"*2\r\n-ERR inner\r\n:1\r\n".to_vec(), 64, Duration::ZERO);
         let replies = request_to(port, Timeouts::default()).unwrap();
         server.join().unwrap();
         assert!(
@@ -725,7 +739,7 @@ mod tests {
 
     #[test]
     fn a_reply_that_is_not_resp_is_a_connection_error() {
-        let (port, server) = answering(b"\r\n");
+        let (port, server) = answering(b"\r\n".to_vec(), 64, Duration::ZERO);
         let result = request_to(port, Timeouts::default());
         server.join().unwrap();
         assert!(matches!(result, Err(Error::Connection(_))), "{result:?}");
@@ -733,22 +747,11 @@ mod tests {
 
     #[test]
     fn a_large_reply_in_many_pieces_is_read_once_through() {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let server = std::thread::spawn(move || {
-            let (mut peer, _) = listener.accept().unwrap();
-            let mut request = [0u8; 256];
-            let _ = peer.read(&mut request);
-            let mut reply = b"*16384\r\n".to_vec();
-            for i in 0..16384 {
-                reply.extend_from_slice(format!(":{i}\r\n").as_bytes());
-            }
-            for piece in reply.chunks(1000) {
-                peer.write_all(piece).unwrap();
-                peer.flush().unwrap();
-            }
-            std::thread::sleep(Duration::from_millis(300));
-        });
+        let mut reply = b"*16384\r\n".to_vec();
+        for i in 0..16384 {
+            reply.extend_from_slice(format!(":{i}\r\n").as_bytes());
+        }
+        let (port, server) = answering(reply, 1000, Duration::ZERO);
         let replies = request_to(port, Timeouts::default()).unwrap();
         server.join().unwrap();
         assert!(matches!(&replies[..], [Value::Array(items)] if items.len() == 16384));
@@ -756,19 +759,7 @@ mod tests {
 
     #[test]
     fn a_trickling_reply_cannot_stretch_the_read_timeout() {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let server = std::thread::spawn(move || {
-            let (mut peer, _) = listener.accept().unwrap();
-            let mut request = [0u8; 256];
-            let _ = peer.read(&mut request);
-            for byte in b"$10\r\n0123456789\r\n" {
-                if peer.write_all(&[*byte]).is_err() {
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(100));
-            }
-        });
+        let (port, server) = answering(b"$10\r\n0123456789\r\n".to_vec(), 1, Duration::from_millis(100));
         let timeouts = Timeouts { read: Duration::from_millis(250), ..Timeouts::default() };
         let started = Instant::now();
         let result = request_to(port, timeouts);
