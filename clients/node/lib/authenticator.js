@@ -1,6 +1,7 @@
 "use strict";
 
-// createAuthenticator: the handshake check for Socket.IO (or any server), and live revocation.
+// createAuthenticator: the check every adapter makes (Socket.IO, or a plain authorize call),
+// and live revocation.
 
 const util = require("node:util");
 const { resolveOptions, printable } = require("./options");
@@ -8,6 +9,10 @@ const { isToken, tokenFromCookieHeader, fieldFor } = require("./token");
 const { openConnections, reportErrors, superviseConnection, closeConnection } = require("./connections");
 const { SessionStore } = require("./store");
 const { Revocations } = require("./revocations");
+const { socketIoMiddleware } = require("./socket-io");
+
+const UNAUTHORIZED = Object.freeze({ refused: "unauthorized" });
+const UNAVAILABLE = Object.freeze({ refused: "unavailable" });
 
 function createAuthenticator(options) {
   const settings = resolveOptions(options);
@@ -28,30 +33,8 @@ function createAuthenticator(options) {
   });
   let closing = null;
 
-  // The session for a token, or null. Never rejects: a Redis failure is reported and is null.
-  async function authorizeToken(token) {
-    if (closing || !isToken(token)) return null;
-    try {
-      const found = await store.lookup(fieldFor(token, settings.hashTokens));
-      return found ? found.session : null;
-    } catch (error) {
-      settings.onError(error);
-      return null;
-    }
-  }
-
-  // The session named by a Cookie header, or null.
-  function authorize(cookieHeader) {
-    return authorizeToken(tokenFromCookieHeader(cookieHeader, settings.cookieName, settings.maxCookieHeaderBytes));
-  }
-
-  // A non-browser client may send { auth: { token } }; otherwise the cookie is read.
-  function tokenFromHandshake(handshake) {
-    const auth = handshake.auth;
-    if (auth !== null && typeof auth === "object" && Object.hasOwn(auth, "token")) {
-      return isToken(auth.token) ? auth.token : null;
-    }
-    return tokenFromCookieHeader(handshake.headers.cookie, settings.cookieName, settings.maxCookieHeaderBytes);
+  function tokenFromCookie(header) {
+    return tokenFromCookieHeader(header, settings.cookieName, settings.maxCookieHeaderBytes);
   }
 
   function originAllowed(origin) {
@@ -60,39 +43,48 @@ function createAuthenticator(options) {
     return settings.origins.has(origin);
   }
 
-  // Resolves to undefined (accepted: socket.data.session is set) or to the Error to refuse with.
-  async function checkHandshake(socket) {
-    if (closing || !originAllowed(socket.handshake.headers.origin)) return refusal();
-    const token = tokenFromHandshake(socket.handshake);
-    if (!token) return refusal();
+  // The session for a token: { session, field, found } or { refused: "unauthorized" |
+  // "unavailable" } (Redis failed). Never rejects; failures go to onError. With a handle, the
+  // connection is tracked for live revocation from before the lookup, so that a revocation
+  // racing with it is not missed; on refusal it is untracked again.
+  async function admitToken(token, handle) {
+    if (closing || !isToken(token)) return UNAUTHORIZED;
     const field = fieldFor(token, settings.hashTokens);
-    revocations.track(field, socket);
+    if (handle) revocations.track(field, handle);
     let found;
     try {
       found = await store.lookup(field);
     } catch (error) {
-      revocations.untrack(field, socket);
+      if (handle) revocations.untrack(field, handle);
       settings.onError(error);
-      return refusal(error.reason);
+      return error.reason === "unavailable" ? UNAVAILABLE : UNAUTHORIZED;
     }
-    if (!found || closing || revocations.wasRevoked(socket)) {
-      revocations.untrack(field, socket);
-      return refusal();
+    if (!found || closing || (handle && revocations.revokedReason(handle))) {
+      if (handle) revocations.untrack(field, handle);
+      return UNAUTHORIZED;
     }
-    socket.data.session = found.session;
-    revocations.accepted(field, socket, found);
-    return undefined;
+    return { session: found.session, field, found };
   }
 
-  // Socket.IO 4 middleware: io.use(auth.socketIo()) or io.of("/ns").use(auth.socketIo()).
-  function socketIo() {
-    return (socket, next) => {
-      checkHandshake(socket).then(next, (error) => {
-        settings.onError(error);
-        next(refusal());
-      });
-    };
+  // The check of a handshake or request: its Origin, then its token (the cookie's, unless the
+  // adapter found one elsewhere), then one lookup. Refusals before the lookup ask Redis nothing.
+  function admit(headers, { handle, token } = {}) {
+    if (closing || !originAllowed(headers.origin)) return Promise.resolve(UNAUTHORIZED);
+    return admitToken(token === undefined ? tokenFromCookie(headers.cookie) : token, handle);
   }
+
+  // The session for a token, or null. Never rejects: a Redis failure is reported and is null.
+  async function authorizeToken(token) {
+    return (await admitToken(token)).session ?? null;
+  }
+
+  // The session named by a Cookie header, or null.
+  function authorize(cookieHeader) {
+    return authorizeToken(tokenFromCookie(cookieHeader));
+  }
+
+  // What the adapters share.
+  const core = { settings, revocations, admit, tokenFromCookie };
 
   // Closes both Redis connections (a client passed in as `redis` is left to its owner).
   function close() {
@@ -110,7 +102,8 @@ function createAuthenticator(options) {
   return {
     authorize,
     authorizeToken,
-    socketIo,
+    // Socket.IO 4 middleware: io.use(auth.socketIo()) or io.of("/ns").use(auth.socketIo()).
+    socketIo: () => socketIoMiddleware(core),
     close,
     settings,
     get tracked() {
@@ -124,13 +117,6 @@ function createAuthenticator(options) {
       return { settings: printable(settings), tracked: revocations.size };
     },
   };
-}
-
-// Every refusal reads "unauthorized"; data.reason "unavailable" tells a client to retry later.
-function refusal(reason) {
-  const error = new Error("unauthorized");
-  if (reason === "unavailable") error.data = { reason };
-  return error;
 }
 
 module.exports = { createAuthenticator };

@@ -1,19 +1,26 @@
 "use strict";
 
-// Live revocation: which sockets were authenticated with which field, and a subscriber on
-// "<storeKey>:revoked" that disconnects them when the gem removes the entry.
+// Live revocation: which connections were authenticated with which field, and a subscriber on
+// "<storeKey>:revoked" that ends them when the gem removes the entry or it expires.
+//
+// A connection is tracked through a handle that each adapter makes: { open, end(reason) },
+// where `open` says whether it can be ended now and `end` closes it (Socket.IO: disconnect(true);
+// ws: close(4001, reason)). Ending it is left to the adapter; forgetting it (untrack) too.
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 const RECHECK_RETRY_MS = 1000;
 const RECHECK_BATCH = 100;
+
+// Why a connection was ended, as a ws close reason says it.
+const REASONS = Object.freeze({ revoked: "session revoked", expired: "session expired" });
 
 class Revocations {
   #subscriber;
   #channel;
   #store;
   #onError;
-  #entries = new Map(); // field -> { sockets: Set<Socket>, timer, expiresAt: local ms or Infinity }
-  #revokedWhilePending = new WeakSet();
+  #entries = new Map(); // field -> { handles: Set<handle>, timer, expiresAt: local ms or Infinity }
+  #revokedWhilePending = new WeakMap(); // handle -> reason
   #closed = false;
 
   constructor({ subscriber, channel, store, onError }) {
@@ -30,65 +37,57 @@ class Revocations {
   }
 
   // Called before the lookup, so that a revocation racing with it is not missed.
-  track(field, socket) {
+  track(field, handle) {
     let entry = this.#entries.get(field);
     if (!entry) {
-      entry = { sockets: new Set(), timer: null, expiresAt: Infinity };
+      entry = { handles: new Set(), timer: null, expiresAt: Infinity };
       this.#entries.set(field, entry);
     }
-    entry.sockets.add(socket);
+    entry.handles.add(handle);
   }
 
-  // True when the field was revoked between track() and the end of the lookup.
-  wasRevoked(socket) {
-    return this.#revokedWhilePending.has(socket);
+  // The reason, when the field was revoked while the handle could not be ended yet (between
+  // track() and the lookup's end, or before a ws connection opened); else undefined.
+  revokedReason(handle) {
+    return this.#revokedWhilePending.get(handle);
   }
 
-  // The lookup found a live entry: forget the socket when it goes, disconnect it at expiry.
-  accepted(field, socket, { expiresAt, now }) {
-    // A socket that never connects (the client left, or a later middleware refused it) gets
-    // no "disconnect" event; its transport closing is the last word. The transport may carry
-    // many sockets (namespaces, reconnections) over its life, so each removes its listener.
-    const conn = socket.conn;
-    const forget = () => {
-      socket.off("disconnect", forget);
-      conn?.off("close", forget);
-      this.untrack(field, socket);
-    };
-    if (conn && conn.readyState !== "open") return forget();
-    socket.once("disconnect", forget);
-    conn?.once("close", forget);
+  // The lookup found a live entry: end its connections at expiry. The adapter untracks each
+  // handle when its connection goes.
+  accepted(field, { expiresAt, now }) {
     this.#scheduleExpiry(field, expiresAt, now);
   }
 
-  untrack(field, socket) {
+  untrack(field, handle) {
     const entry = this.#entries.get(field);
     if (!entry) return;
-    entry.sockets.delete(socket);
-    if (entry.sockets.size === 0) this.#drop(field, entry);
+    entry.handles.delete(handle);
+    if (entry.handles.size === 0) this.#drop(field, entry);
   }
 
-  // Disconnects every socket authenticated with the field; returns how many were connected.
+  // Ends every connection authenticated with the field; returns how many were open. The reason
+  // is "session expired" once the expiry last read has passed, else "session revoked".
   revoke(field) {
     const entry = this.#entries.get(field);
     if (!entry) return 0;
     this.#drop(field, entry);
-    let disconnected = 0;
-    for (const socket of entry.sockets) {
-      if (socket.connected) {
-        socket.disconnect(true);
-        disconnected += 1;
+    const reason = entry.expiresAt <= performance.now() ? REASONS.expired : REASONS.revoked;
+    let ended = 0;
+    for (const handle of entry.handles) {
+      if (handle.open) {
+        handle.end(reason);
+        ended += 1;
       } else {
-        this.#revokedWhilePending.add(socket);
+        this.#revokedWhilePending.set(handle, reason);
       }
     }
-    return disconnected;
+    return ended;
   }
 
-  // How many fields and sockets are tracked (for tests and metrics).
+  // How many fields and connections are tracked (for tests and metrics).
   get size() {
     let sockets = 0;
-    for (const entry of this.#entries.values()) sockets += entry.sockets.size;
+    for (const entry of this.#entries.values()) sockets += entry.handles.size;
     return { fields: this.#entries.size, sockets };
   }
 
@@ -127,7 +126,7 @@ class Revocations {
     entry.timer.unref();
   }
 
-  // Looks the field up again; disconnects its sockets if the entry is gone or expired.
+  // Looks the field up again; ends its connections if the entry is gone or expired.
   async #recheck(field) {
     if (this.#closed || !this.#entries.has(field)) return;
     let result;
@@ -137,13 +136,13 @@ class Revocations {
       const entry = this.#entries.get(field);
       if (!entry || this.#closed) return;
       // An unreadable entry, or one whose last known expiry has passed: Redis cannot vouch for
-      // it, so its sockets go.
+      // it, so its connections go.
       const untilExpiry = entry.expiresAt - performance.now();
       if (error.reason === "malformed" || untilExpiry <= 0) {
         this.revoke(field);
         return;
       }
-      // Redis is away: keep the sockets and try again (by the expiry at the latest), rather
+      // Redis is away: keep the connections and try again (by the expiry at the latest), rather
       // than disconnect everyone.
       this.#wakeUpIn(field, entry, Math.min(RECHECK_RETRY_MS, untilExpiry + 1));
       return;
@@ -162,4 +161,4 @@ class Revocations {
   }
 }
 
-module.exports = { Revocations };
+module.exports = { Revocations, REASONS };
