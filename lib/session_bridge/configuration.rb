@@ -17,7 +17,7 @@ module SessionBridge
       max_payload_bytes: Native::DEFAULT_MAX_PAYLOAD_BYTES,
       ttl: 24 * 60 * 60, # seconds an entry lives; nil: until revoked
       hash_tokens: false, # store SHA-256(token) instead of the token (the Node reader must know)
-      sweep_batch: 100, # expired entries each publish removes on the way
+      sweep_batch: 2, # expired entries each publish removes on the way (more than it adds)
       ssl_ca_file: nil, # for rediss:// URLs: PEM file of trusted CAs (nil: the system's store)
       cookie_secure: nil, # nil: Secure in production (Rails.env.production?), not elsewhere
       cookie_same_site: :lax,
@@ -88,7 +88,7 @@ module SessionBridge
       check(ssl_ca_file.nil? || String === ssl_ca_file, "ssl_ca_file must be a path String or nil")
       check(refresh_interval.nil? || number_within?(refresh_interval, MAX_TTL),
             "refresh_interval must be more than 0 and at most #{MAX_TTL} seconds, or nil")
-      check(Integer === sweep_batch && sweep_batch.between?(0, 10_000), "sweep_batch must be an Integer from 0 to 10000")
+      check(Integer === sweep_batch && sweep_batch.between?(0, 1000), "sweep_batch must be an Integer from 0 to 1000")
       Native::Client.new(redis_url, store_key, native_options)
     end
 

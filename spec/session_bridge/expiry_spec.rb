@@ -23,7 +23,7 @@ RSpec.describe "Entry lifetime" do
   end
 
   it "removes expired entries as part of later publishes, even when nobody signs out" do
-    configure_bridge(ttl: 0.2)
+    configure_bridge(ttl: 0.2, sweep_batch: 5)
     stale = Array.new(5) { SessionBridge.publish(data, user_id: 1) }
     sleep 0.3
 
@@ -31,9 +31,29 @@ RSpec.describe "Entry lifetime" do
 
     expect(raw_redis.hkeys("mySessionStore")).to eq([fresh])
     expect(raw_redis.zrange("mySessionStore:expires", 0, -1)).to eq([fresh])
-    expect(raw_redis.smembers("mySessionStore:user:1")).to eq([fresh])
-    expect(raw_redis.hkeys("mySessionStore:owners")).to eq([fresh])
     stale.each { |token| expect(SessionBridge.fetch(token)).to be_nil }
+  end
+
+  it "removes at most sweep_batch expired entries per publish, more than each publish adds" do
+    configure_bridge(ttl: 0.2)
+    Array.new(5) { SessionBridge.publish(data) }
+    sleep 0.3
+
+    SessionBridge.publish(data)
+    expect(raw_redis.hlen("mySessionStore")).to eq(5 - 2 + 1)
+    SessionBridge.publish(data)
+    expect(raw_redis.hlen("mySessionStore")).to eq(5 - 4 + 2)
+  end
+
+  it "prunes a user's index of expired entries as the user signs in again" do
+    configure_bridge(ttl: 0.2, sweep_batch: 5)
+    Array.new(5) { SessionBridge.publish(data, user_id: 1) }
+    sleep 0.3
+
+    fresh = Array.new(2) { SessionBridge.publish(data, user_id: 1) }
+
+    expect(raw_redis.hkeys("mySessionStore:user:1").sort).to eq(fresh.sort)
+    expect(SessionBridge.revoke_user(1)).to eq(2)
   end
 
   it "sweeps every expired entry on demand, in batches" do

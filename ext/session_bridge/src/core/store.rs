@@ -20,8 +20,8 @@ use super::Error;
 pub enum Layout {
     /// The original design: `HSET <store_key> <token> <json>` in one hash, which any server
     /// can read with `HGET`. Beside it: `<store_key>:expires` (sorted set, field -> expiry in ms),
-    /// `<store_key>:owners` (hash, field -> user id), `<store_key>:user:<id>` (set of fields),
-    /// and removed fields are published on `<store_key>:revoked`.
+    /// `<store_key>:user:<id>` (hash of the user's fields, pruned as the user signs in), and
+    /// removed fields are published on `<store_key>:revoked`.
     Hash { store_key: String },
 }
 
@@ -51,15 +51,9 @@ impl Layout {
     }
 
     /// KEYS then the two shared ARGV of every script (see scripts/prelude.lua).
-    fn script_arguments(&self) -> [String; 5] {
+    fn script_arguments(&self) -> [String; 4] {
         let key = self.store_key();
-        [
-            key.to_owned(),
-            format!("{key}:expires"),
-            format!("{key}:owners"),
-            format!("{key}:user:"),
-            self.revocation_channel(),
-        ]
+        [key.to_owned(), format!("{key}:expires"), format!("{key}:user:"), self.revocation_channel()]
     }
 }
 
@@ -76,7 +70,7 @@ pub struct Policy {
 
 impl Default for Policy {
     fn default() -> Self {
-        Policy { ttl: Some(Duration::from_secs(24 * 3600)), hash_tokens: false, sweep_batch: 100 }
+        Policy { ttl: Some(Duration::from_secs(24 * 3600)), hash_tokens: false, sweep_batch: 2 }
     }
 }
 
@@ -133,7 +127,7 @@ struct Pool {
 struct Shared {
     settings: Settings,
     layout: Layout,
-    arguments: [String; 5],
+    arguments: [String; 4],
     policy: Policy,
     pool_size: usize,
     pool: Mutex<Pool>,
@@ -336,9 +330,9 @@ impl Lease {
     }
 
     fn command(&self, verb: &str, script: &str, args: &[&[u8]]) -> Vec<u8> {
-        let [store, expires, owners, user_prefix, channel] = &self.store.shared.arguments;
-        let mut parts: Vec<&[u8]> = vec![verb.as_bytes(), script.as_bytes(), b"3"];
-        parts.extend([store, expires, owners, user_prefix, channel].map(|part| part.as_bytes()));
+        let [store, expires, user_prefix, channel] = &self.store.shared.arguments;
+        let mut parts: Vec<&[u8]> = vec![verb.as_bytes(), script.as_bytes(), b"2"];
+        parts.extend([store, expires, user_prefix, channel].map(|part| part.as_bytes()));
         parts.extend_from_slice(args);
         let mut command = Vec::with_capacity(64 + parts.iter().map(|part| part.len() + 16).sum::<usize>());
         pack(&mut command, &parts);
@@ -440,7 +434,7 @@ mod tests {
     fn every_script_compiles_into_one_source_with_the_prelude() {
         let s = scripts();
         for script in [&s.publish, &s.touch, &s.revoke, &s.revoke_user, &s.sweep] {
-            assert!(script.source.contains("local function remove(field)"));
+            assert!(script.source.contains("local function sweep(now, limit)"));
             assert_eq!(script.sha.len(), 40);
         }
     }
