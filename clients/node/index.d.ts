@@ -1,5 +1,6 @@
 // Type declarations for session-bridge (CommonJS).
 
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Redis, RedisOptions } from "ioredis";
 
 /** A session as the gem stored it: the JSON object `session_data` returned, with String keys. */
@@ -28,7 +29,7 @@ export interface AuthenticatorOptions {
   origins?: string | readonly string[] | null;
   /** With `origins`, whether a handshake without an Origin header is accepted. Default true. */
   allowMissingOrigin?: boolean;
-  /** Receives Redis failures and unreadable entries (never a token or a payload). Default: one line on standard error. */
+  /** Receives Redis failures, unreadable entries and adapter errors (never a token or a payload). Default: one line on standard error. */
   onError?: (error: Error) => void;
 }
 
@@ -57,6 +58,19 @@ export interface RefusalError extends Error {
 
 export type SocketIoMiddleware = (socket: HandshakeSocket, next: (error?: RefusalError) => void) => void;
 
+/** A request after auth.express() accepted it: the session under `property` ("session" unless chosen). */
+export type SessionRequest<S extends object = Session, P extends string = "session"> = IncomingMessage & { [K in P]?: S };
+
+export interface ExpressOptions {
+  /** Let a request without a live session through with the property unset, instead of answering 401. Redis failing is still 503. Default false. */
+  optional?: boolean;
+  /** The request property the session is put in. Default "session"; with express-session, choose another, e.g. "sessionBridge". */
+  property?: string;
+}
+
+/** Connect-style middleware: fits Express 4 and 5 `app.use`, Connect and @fastify/express or @fastify/middie. */
+export type ExpressMiddleware = (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void;
+
 export interface Authenticator<S extends object = Session> {
   /** The session named by a Cookie header, or null (never rejects: failures go to onError). */
   authorize(cookieHeader: string | undefined | null): Promise<S | null>;
@@ -64,6 +78,8 @@ export interface Authenticator<S extends object = Session> {
   authorizeToken(token: string): Promise<S | null>;
   /** Socket.IO 4 middleware: sets socket.data.session, refuses with "unauthorized", disconnects on revocation. */
   socketIo(): SocketIoMiddleware;
+  /** Express/Connect middleware: sets req.session (or options.property), or answers 401 { error: "unauthorized" }, or 503 { error: "unavailable" } when Redis failed. */
+  express(options?: ExpressOptions): ExpressMiddleware;
   /** Closes the Redis connections it opened; afterwards every handshake is refused. */
   close(): Promise<void>;
   /** The settings in force. */
@@ -71,7 +87,7 @@ export interface Authenticator<S extends object = Session> {
     origins: ReadonlySet<string> | null;
     redisOptions?: RedisOptions;
   };
-  /** How many fields and sockets are tracked for live revocation. */
+  /** How many fields and connections (Socket.IO sockets) are tracked for live revocation. */
   readonly tracked: { fields: number; sockets: number };
 }
 

@@ -1,7 +1,7 @@
 "use strict";
 
-// createAuthenticator: the check every adapter makes (Socket.IO, or a plain authorize call),
-// and live revocation.
+// createAuthenticator: the check every adapter makes (Socket.IO, Express, or a plain
+// authorize call), and live revocation.
 
 const util = require("node:util");
 const { resolveOptions, printable } = require("./options");
@@ -10,6 +10,7 @@ const { openConnections, reportErrors, superviseConnection, closeConnection } = 
 const { SessionStore } = require("./store");
 const { Revocations } = require("./revocations");
 const { socketIoMiddleware } = require("./socket-io");
+const { expressMiddleware } = require("./express");
 
 const UNAUTHORIZED = Object.freeze({ refused: "unauthorized" });
 const UNAVAILABLE = Object.freeze({ refused: "unavailable" });
@@ -104,6 +105,8 @@ function createAuthenticator(options) {
     authorizeToken,
     // Socket.IO 4 middleware: io.use(auth.socketIo()) or io.of("/ns").use(auth.socketIo()).
     socketIo: () => socketIoMiddleware(core),
+    // Connect/Express middleware: app.use(auth.express()) or app.get(path, auth.express(), ...).
+    express: (expressOptions) => expressMiddleware(core, expressOptions),
     close,
     settings,
     get tracked() {

@@ -1,4 +1,4 @@
-// Compiled (not run) by test/types.test.js: index.d.ts must fit real Socket.IO 4 and ioredis code.
+// Compiled (not run) by test/types.test.js: index.d.ts must fit real Socket.IO 4, Express 4 and ioredis code.
 import { createServer } from "node:http";
 import { Server } from "socket.io";
 import Redis from "ioredis";
@@ -37,3 +37,19 @@ const field: string = fieldFor("0123456789abcdef0123456789abcdef", true);
 const ok: boolean = isToken(field) && TOKEN_PATTERN.test(field) && DEFAULTS.hashTokens;
 const tracked: number = auth.tracked.sockets + auth.tracked.fields;
 void [handler, anything, ok, tracked, auth.close(), shared.settings.origins];
+
+// Express: app-wide, per route, optional, and beside express-session under another property.
+import express from "express";
+import type { SessionRequest } from "session-bridge";
+
+const app = express();
+app.use("/api", auth.express());
+app.get("/me", auth.express(), (req, res) => {
+  const { session } = req as unknown as SessionRequest<MySession>;
+  res.json({ user: session?.user_id });
+});
+app.get("/home", auth.express({ optional: true, property: "sessionBridge" }), (req, res) => {
+  const bridged = (req as unknown as SessionRequest<MySession, "sessionBridge">).sessionBridge;
+  res.send(bridged ? `hello ${bridged.username}` : "hello");
+});
+express.Router().use(auth.express({ optional: true }));
