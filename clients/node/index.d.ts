@@ -1,6 +1,7 @@
 // Type declarations for session-bridge (CommonJS).
 
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
 import type { Redis, RedisOptions } from "ioredis";
 
 /** A session as the gem stored it: the JSON object `session_data` returned, with String keys. */
@@ -58,7 +59,7 @@ export interface RefusalError extends Error {
 
 export type SocketIoMiddleware = (socket: HandshakeSocket, next: (error?: RefusalError) => void) => void;
 
-/** A request after auth.express() accepted it: the session under `property` ("session" unless chosen). */
+/** A request after auth.express() or auth.ws() accepted it: the session under `property` ("session" unless chosen). */
 export type SessionRequest<S extends object = Session, P extends string = "session"> = IncomingMessage & { [K in P]?: S };
 
 export interface ExpressOptions {
@@ -71,6 +72,45 @@ export interface ExpressOptions {
 /** Connect-style middleware: fits Express 4 and 5 `app.use`, Connect and @fastify/express or @fastify/middie. */
 export type ExpressMiddleware = (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void;
 
+export interface WebSocketOptions {
+  /** The upgrade request property the session is put in. Default "session". */
+  property?: string;
+}
+
+/** What the guard needs of a ws 8 `WebSocket` (one from "ws" has all of it). */
+export interface GuardedWebSocket {
+  readonly readyState: number;
+  readonly OPEN: number;
+  close(code?: number, reason?: string): void;
+  terminate(): void;
+}
+
+/** What the guard needs of a ws 8 `WebSocketServer` (one from "ws" has all of it). */
+export interface GuardedWebSocketServer<W extends GuardedWebSocket = GuardedWebSocket> {
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, callback: (ws: W, req: IncomingMessage) => void): void;
+  emit(event: "connection", ws: W, req: IncomingMessage): boolean;
+  prependListener(event: "connection", listener: (ws: W, req: IncomingMessage) => void): unknown;
+}
+
+/** auth.ws(): authenticates ws upgrades; a revoked or expired connection is closed with 4001 and "session revoked" or "session expired". */
+export interface WebSocketGuard {
+  /** For `new WebSocketServer({ server, verifyClient })`; then call attach(wss). Refuses with 401 or 503 and a JSON body. */
+  verifyClient(
+    info: { origin: string; secure: boolean; req: IncomingMessage },
+    callback: (result: boolean, code?: number, message?: string, headers?: OutgoingHttpHeaders) => void,
+  ): void;
+  /** Watches the server verifyClient guards, so revoked connections are closed (without it verifyClient refuses with 500). Returns wss. */
+  attach<T extends GuardedWebSocketServer<any>>(wss: T): T;
+  /** For a `noServer` WebSocketServer, from the HTTP server's "upgrade" event: refuses with 401 or 503, or upgrades and emits "connection" on wss (or calls callback instead). Never rejects. */
+  handleUpgrade<W extends GuardedWebSocket>(
+    wss: GuardedWebSocketServer<W>,
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    callback?: (ws: W, req: IncomingMessage) => void,
+  ): Promise<void>;
+}
+
 export interface Authenticator<S extends object = Session> {
   /** The session named by a Cookie header, or null (never rejects: failures go to onError). */
   authorize(cookieHeader: string | undefined | null): Promise<S | null>;
@@ -80,6 +120,8 @@ export interface Authenticator<S extends object = Session> {
   socketIo(): SocketIoMiddleware;
   /** Express/Connect middleware: sets req.session (or options.property), or answers 401 { error: "unauthorized" }, or 503 { error: "unavailable" } when Redis failed. */
   express(options?: ExpressOptions): ExpressMiddleware;
+  /** For a ws 8 WebSocketServer: verifyClient + attach, or handleUpgrade. Sets req.session for the "connection" handler. */
+  ws(options?: WebSocketOptions): WebSocketGuard;
   /** Closes the Redis connections it opened; afterwards every handshake is refused. */
   close(): Promise<void>;
   /** The settings in force. */
@@ -87,7 +129,7 @@ export interface Authenticator<S extends object = Session> {
     origins: ReadonlySet<string> | null;
     redisOptions?: RedisOptions;
   };
-  /** How many fields and connections (Socket.IO sockets) are tracked for live revocation. */
+  /** How many fields and connections (Socket.IO sockets, ws connections) are tracked for live revocation. */
   readonly tracked: { fields: number; sockets: number };
 }
 

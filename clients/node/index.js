@@ -1,8 +1,8 @@
 "use strict";
 
 // session-bridge: reads the sessions the session_bridge gem publishes in Redis, authenticates
-// Socket.IO handshakes and Express requests with them, and disconnects the sockets whose
-// session the gem revokes.
+// Socket.IO handshakes, Express requests and ws upgrades with them, and ends the connections
+// whose session the gem revokes.
 
 const { createAuthenticator } = require("./lib/authenticator");
 const { DEFAULTS } = require("./lib/options");

@@ -1,6 +1,6 @@
 "use strict";
 
-// createAuthenticator: the check every adapter makes (Socket.IO, Express, or a plain
+// createAuthenticator: the check every adapter makes (Socket.IO, Express, ws, or a plain
 // authorize call), and live revocation.
 
 const util = require("node:util");
@@ -11,6 +11,7 @@ const { SessionStore } = require("./store");
 const { Revocations } = require("./revocations");
 const { socketIoMiddleware } = require("./socket-io");
 const { expressMiddleware } = require("./express");
+const { webSocketGuard } = require("./ws");
 
 const UNAUTHORIZED = Object.freeze({ refused: "unauthorized" });
 const UNAVAILABLE = Object.freeze({ refused: "unavailable" });
@@ -107,6 +108,8 @@ function createAuthenticator(options) {
     socketIo: () => socketIoMiddleware(core),
     // Connect/Express middleware: app.use(auth.express()) or app.get(path, auth.express(), ...).
     express: (expressOptions) => expressMiddleware(core, expressOptions),
+    // For a ws WebSocketServer: { verifyClient, attach, handleUpgrade }.
+    ws: (wsOptions) => webSocketGuard(core, wsOptions),
     close,
     settings,
     get tracked() {

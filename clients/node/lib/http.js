@@ -1,6 +1,6 @@
 "use strict";
 
-// What the HTTP adapters (Express) share: their options, the refusal they answer with,
+// What the HTTP adapters (Express, ws) share: their options, the refusal they answer with,
 // and where the session goes on the request.
 
 // 401 for every refusal (no cookie, a bad origin, a revoked, expired or unreadable session: the

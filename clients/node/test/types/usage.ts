@@ -1,4 +1,4 @@
-// Compiled (not run) by test/types.test.js: index.d.ts must fit real Socket.IO 4, Express 4 and ioredis code.
+// Compiled (not run) by test/types.test.js: index.d.ts must fit real Socket.IO 4, Express 4, ws 8 and ioredis code.
 import { createServer } from "node:http";
 import { Server } from "socket.io";
 import Redis from "ioredis";
@@ -40,6 +40,7 @@ void [handler, anything, ok, tracked, auth.close(), shared.settings.origins];
 
 // Express: app-wide, per route, optional, and beside express-session under another property.
 import express from "express";
+import { WebSocketServer, WebSocket } from "ws";
 import type { SessionRequest } from "session-bridge";
 
 const app = express();
@@ -53,3 +54,16 @@ app.get("/home", auth.express({ optional: true, property: "sessionBridge" }), (r
   res.send(bridged ? `hello ${bridged.username}` : "hello");
 });
 express.Router().use(auth.express({ optional: true }));
+
+// ws: verifyClient + attach, and noServer + handleUpgrade.
+const httpServer = createServer();
+const guard = auth.ws();
+const wss: WebSocketServer = guard.attach(new WebSocketServer({ server: httpServer, verifyClient: guard.verifyClient }));
+wss.on("connection", (ws: WebSocket, req) => {
+  ws.send(JSON.stringify((req as SessionRequest<MySession>).session));
+});
+const quiet = new WebSocketServer({ noServer: true });
+httpServer.on("upgrade", (req, socket, head) => {
+  void auth.ws({ property: "user" }).handleUpgrade(quiet, req, socket, head);
+  void guard.handleUpgrade(quiet, req, socket, head, (ws, request) => quiet.emit("connection", ws, request));
+});
