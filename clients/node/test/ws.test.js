@@ -136,6 +136,23 @@ for (const mode of Object.keys(MODES)) {
       assert.ok(afterMs < 1000, `${afterMs} ms`);
     });
 
+    it("cuts off, a second after the revocation, a client that never answers the close frame", async (t) => {
+      const token = await gem.publish(`{ "user_id" => 4 }`);
+      const { ws } = await openWebSocket(server.url, { cookie: cookieFor(token) });
+      const onServer = server.opened.at(-1);
+      ws.pause(); // reads nothing more: the close frame stays unanswered
+      const closedOnServer = new Promise((resolve) => onServer.once("close", resolve));
+      const started = performance.now();
+
+      await gem.eval(`SessionBridge.revoke(${JSON.stringify(token)})`);
+
+      await closedOnServer;
+      const afterMs = performance.now() - started;
+      t.diagnostic(`the server let go ${Math.round(afterMs)} ms after the revoke call`);
+      assert.ok(afterMs >= 900 && afterMs < 1500, `${afterMs} ms`);
+      ws.terminate();
+    });
+
     it("revoke_user closes every connection of that user and no one else's", async () => {
       const tokens = [];
       for (let i = 0; i < 2; i += 1) tokens.push(await gem.publish(`{ "user_id" => 2 }`, { userId: 2 }));
