@@ -36,6 +36,11 @@ unsafe extern "C" fn unblock(data: *mut c_void) {
     interrupt.trigger();
 }
 
+/// How often a call may find an interrupt pending before it starts (each one delivered, none of
+/// them raising: a thread switch, an interrupt deferred by `Thread.handle_interrupt`) before it
+/// runs with the interrupt flag already set, which its first blocking read then sees.
+const MAX_PENDING_BEFORE_START: u32 = 100;
+
 /// Runs `func` without the GVL; `func` must not touch Ruby. `Ok(Err(panic))` when it panicked.
 ///
 /// An interrupt pending before `func` starts (a thread switch, a signal) is delivered first, and
@@ -48,7 +53,7 @@ where
 {
     let mut call = Call { func: Some(func), result: None };
     let data = &mut call as *mut Call<F, R> as *mut c_void;
-    loop {
+    for _ in 0..MAX_PENDING_BEFORE_START {
         // SAFETY: both pointers outlive the call; the trampoline catches panics so none unwinds
         // into Ruby's C frames; with RB_NOGVL_INTR_FAIL, rb_nogvl does not raise.
         unsafe {
@@ -66,6 +71,10 @@ where
         // `func` did not start: an interrupt was pending.
         deliver_interrupts(ruby)?;
     }
+    interrupt.trigger();
+    // SAFETY: as above; the trampoline runs `func` here, which sees the interrupt triggered.
+    unsafe { trampoline::<F, R>(data) };
+    Ok(call.result.take().unwrap_or_else(|| Err(Box::new("the call did not run"))))
 }
 
 /// Lets Ruby act on a pending interrupt (`Thread#raise`, `Thread#kill`, a signal): it comes back
