@@ -1,6 +1,7 @@
 "use strict";
 
-// The README's server.js and browser snippets, run as a user would copy them.
+// The README's server.js, browser, app.js (Express) and ws.js snippets, run as a user would copy
+// them.
 
 const assert = require("node:assert/strict");
 const { spawn } = require("node:child_process");
@@ -13,18 +14,22 @@ const Redis = require("ioredis");
 const { io: connectClient } = require("socket.io-client");
 const { RedisServer, delay, eventually } = require("./support/redis-server");
 const { startServer, cookieFor } = require("./support/harness");
+const { get, openWebSocket, closing } = require("./support/http");
 const { snippetAfter } = require("./support/readme");
 
 const PACKAGE = path.resolve(__dirname, "..");
 const TOKEN = "00112233445566778899aabbccddeeff";
 const SERVER_SNIPPET = "A complete server (`server.js`):";
 const BROWSER_SNIPPET = "In the browser, on a page of the Rails app";
+const EXPRESS_SNIPPET = "Express (or Connect) routes, with `app.js`:";
+const WS_SNIPPET = "A `ws` server, `ws.js`";
 
-// Runs the README's server.js from `dir` (whose node_modules must hold session-bridge and
-// socket.io); resolves once it listens, with its port and a promise of its exit.
-async function runServerSnippet(dir, env) {
-  fs.writeFileSync(path.join(dir, "server.js"), snippetAfter(SERVER_SNIPPET));
-  const child = spawn(process.execPath, ["server.js"], {
+// Runs the README's snippet after `marker` as `file` from `dir` (whose node_modules must hold
+// session-bridge and what the snippet requires); resolves once it listens, with its port and a
+// promise of its exit.
+async function runServerSnippet(dir, env, marker = SERVER_SNIPPET, file = "server.js") {
+  fs.writeFileSync(path.join(dir, file), snippetAfter(marker));
+  const child = spawn(process.execPath, [file], {
     cwd: dir, env: { ...process.env, PORT: "0", ...env }, stdio: ["ignore", "pipe", "inherit"],
   });
   const exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
@@ -35,8 +40,8 @@ async function runServerSnippet(dir, env) {
       const match = /listening on (\d+)/.exec(output);
       if (match) resolve(Number(match[1]));
     });
-    exited.then(() => reject(new Error(`server.js exited before listening: ${output}`)));
-    setTimeout(() => reject(new Error(`server.js did not say "listening on <port>": ${output}`)), 5000).unref();
+    exited.then(() => reject(new Error(`${file} exited before listening: ${output}`)));
+    setTimeout(() => reject(new Error(`${file} did not say "listening on <port>": ${output}`)), 5000).unref();
   }).catch((error) => {
     child.kill("SIGKILL");
     throw error;
@@ -58,7 +63,7 @@ function hello(port, cookie, transports = ["websocket"]) {
   });
 }
 
-describe("the README's server.js", () => {
+describe("the README's server.js, app.js and ws.js", () => {
   let redis;
   let dir;
 
@@ -71,7 +76,9 @@ describe("the README's server.js", () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "session-bridge-readme-"));
     fs.mkdirSync(path.join(dir, "node_modules"));
     fs.symlinkSync(PACKAGE, path.join(dir, "node_modules", "session-bridge"), "dir");
-    fs.symlinkSync(path.join(PACKAGE, "node_modules", "socket.io"), path.join(dir, "node_modules", "socket.io"), "dir");
+    for (const name of ["socket.io", "express", "ws"]) {
+      fs.symlinkSync(path.join(PACKAGE, "node_modules", name), path.join(dir, "node_modules", name), "dir");
+    }
   });
 
   after(async () => {
@@ -102,6 +109,45 @@ describe("the README's server.js", () => {
     assert.ok(exit, `still running ${Math.round(ms)} ms after SIGTERM`);
     t.diagnostic(`exited ${Math.round(ms)} ms after SIGTERM`);
     assert.deepEqual(exit, { code: 0, signal: null });
+  });
+
+  // Runs the snippet, hands its URL to `check`, then stops it.
+  async function withSnippet(marker, file, check) {
+    const server = await runServerSnippet(dir, { REDIS_URL: redis.url }, marker, file);
+    try {
+      await check(`http://127.0.0.1:${server.port}`);
+    } finally {
+      server.child.kill("SIGKILL");
+      await server.exited;
+    }
+  }
+
+  it("app.js answers /api/me with the session or 401, and / to anyone", async () => {
+    await withSnippet(EXPRESS_SNIPPET, "app.js", async (url) => {
+      assert.deepEqual((await get(`${url}/api/me`, { cookie: cookieFor(TOKEN) })).body, { user_id: 61 });
+      assert.deepEqual((await get(`${url}/api/me`)).body, { error: "unauthorized" });
+      assert.equal((await get(`${url}/api/me`, { cookie: cookieFor(TOKEN), origin: "https://evil.example" })).status, 401);
+      assert.equal((await get(`${url}/`, { cookie: cookieFor(TOKEN) })).body, "Hello, user 61");
+      assert.equal((await get(`${url}/`)).body, "Hello, stranger");
+    });
+  });
+
+  it("ws.js greets a connection with the session, refuses one without, and closes it with 4001 on sign-out", async () => {
+    await withSnippet(WS_SNIPPET, "ws.js", async (url) => {
+      await assert.rejects(openWebSocket(url), { status: 401 });
+      const { ws, greeting } = await openWebSocket(url, { cookie: cookieFor(TOKEN), origin: "https://app.example.com" });
+      assert.deepEqual(greeting, { hello: 61 });
+      const closed = closing(ws, 1000);
+      const admin = new Redis(redis.url);
+      try {
+        await admin.hdel("mySessionStore", TOKEN);
+        await admin.publish("mySessionStore:revoked", TOKEN);
+        assert.deepEqual(await closed.then(({ code, reason }) => [code, reason]), [4001, "session revoked"]);
+      } finally {
+        await admin.hset("mySessionStore", TOKEN, '{"user_id":61}');
+        admin.disconnect();
+      }
+    });
   });
 });
 
