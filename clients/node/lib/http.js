@@ -12,13 +12,16 @@ function refusalResponse(refused) {
   const body = JSON.stringify({ error: refused });
   return {
     status: STATUS[refused],
-    headers: { "Content-Type": "application/json; charset=utf-8", "Content-Length": String(Buffer.byteLength(body)) },
+    headers: {
+      "Content-Type": "application/json; charset=utf-8",
+      "Content-Length": String(Buffer.byteLength(body)),
+    },
     body,
   };
 }
 
 // The adapter's options, checked when it is made: `property` (where the session goes, default
-// "session") and the names in `allowed`.
+// "session") and the adapter's own, each of the type of its default.
 function resolveAdapterOptions(adapter, options, defaults) {
   if (options === undefined) options = {};
   if (options === null || typeof options !== "object") {
@@ -31,8 +34,9 @@ function resolveAdapterOptions(adapter, options, defaults) {
     }
     if (value !== undefined) resolved[name] = value;
   }
-  if (typeof resolved.property !== "string" || resolved.property === "" || resolved.property in Object.prototype) {
-    throw new TypeError(`session-bridge: ${adapter}() property must be a non-empty string such as "sessionBridge"`);
+  const { property } = resolved;
+  if (typeof property !== "string" || property === "" || property in Object.prototype) {
+    throw new TypeError(`session-bridge: ${adapter}() property must be a name such as "sessionBridge"`);
   }
   for (const name of Object.keys(defaults)) {
     if (typeof resolved[name] !== typeof defaults[name]) {
@@ -47,8 +51,8 @@ function resolveAdapterOptions(adapter, options, defaults) {
 const claimed = new WeakSet();
 
 // Checks, before anything is looked up, that req[property] is free for the session. Throws when
-// something else (express-session, @fastify/session) already put a value there: overwriting it
-// would break that middleware.
+// something else (express-session) already put a value there: overwriting it would break that
+// middleware.
 function claimProperty(req, property) {
   if (req[property] !== undefined && !claimed.has(req)) {
     throw new Error(`session-bridge: req.${property} is already set by another middleware `
@@ -57,4 +61,4 @@ function claimProperty(req, property) {
   claimed.add(req);
 }
 
-module.exports = { STATUS, refusalResponse, resolveAdapterOptions, claimProperty };
+module.exports = { refusalResponse, resolveAdapterOptions, claimProperty };

@@ -16,7 +16,8 @@ const { cookieFor, commandCalls } = require("./support/harness");
 const { listen, openWebSocket, closing } = require("./support/http");
 
 const WELL_FORMED = "0123456789abcdef0123456789abcdef";
-const UNAUTHORIZED = { status: 401, type: "application/json; charset=utf-8", body: '{"error":"unauthorized"}' };
+const JSON_TYPE = "application/json; charset=utf-8";
+const UNAUTHORIZED = { status: 401, type: JSON_TYPE, body: '{"error":"unauthorized"}' };
 
 // The two ways to put auth.ws() in front of a WebSocketServer.
 const MODES = {
@@ -164,7 +165,9 @@ for (const mode of Object.keys(MODES)) {
 
       assert.equal(await gem.eval("SessionBridge.revoke_user(2)"), 2);
 
-      for (const { code, reason } of await Promise.all(closed)) assert.deepEqual([code, reason], [4001, "session revoked"]);
+      for (const { code, reason } of await Promise.all(closed)) {
+        assert.deepEqual([code, reason], [4001, "session revoked"]);
+      }
       await delay(100);
       assert.equal(bystander.readyState, bystander.OPEN);
       bystander.close();
@@ -199,7 +202,8 @@ for (const mode of Object.keys(MODES)) {
         for (let round = 0; round < 20; round += 1) {
           const batch = await Promise.all(Array.from({ length: 10 }, () =>
             openWebSocket(server.url, { cookie: cookieFor(token) })));
-          assert.deepEqual(server.auth.tracked, { fields: baseline.tracked.fields + 1, sockets: baseline.tracked.sockets + 10 });
+          assert.deepEqual(server.auth.tracked,
+            { fields: baseline.tracked.fields + 1, sockets: baseline.tracked.sockets + 10 });
           await Promise.all(batch.map(({ ws }) => {
             const closed = closing(ws, 2000);
             ws.close();
@@ -226,7 +230,9 @@ describe("ws when Redis fails", () => {
   before(async () => {
     redis = await RedisServer.start();
     gem = Gem.start(redis.url);
-    for (const mode of Object.keys(MODES)) servers[mode] = await startServer(mode, { redis: redis.url, commandTimeout: TIMEOUT_MS });
+    for (const mode of Object.keys(MODES)) {
+      servers[mode] = await startServer(mode, { redis: redis.url, commandTimeout: TIMEOUT_MS });
+    }
   });
 
   after(async () => {
@@ -244,7 +250,7 @@ describe("ws when Redis fails", () => {
         const refusal = await refusedUpgrade(server, { cookie: cookieFor(token) });
         const ms = performance.now() - started;
         t.diagnostic(`${mode}: ${refusal.status} after ${Math.round(ms)} ms`);
-        assert.deepEqual(refusal, { status: 503, type: "application/json; charset=utf-8", body: '{"error":"unavailable"}' });
+        assert.deepEqual(refusal, { status: 503, type: JSON_TYPE, body: '{"error":"unavailable"}' });
         assert.ok(ms < TIMEOUT_MS + 500, `${ms} ms`);
         assert.ok(server.errors.every((e) => !e.message.includes(token)), "errors never name the token");
       }
@@ -253,7 +259,8 @@ describe("ws when Redis fails", () => {
     }
     const fresh = await gem.publish(`{ "user_id" => 32 }`);
     for (const server of Object.values(servers)) {
-      const opened = await eventually(() => openWebSocket(server.url, { cookie: cookieFor(fresh) }).catch(() => null), 5000);
+      const opened = await eventually(
+        () => openWebSocket(server.url, { cookie: cookieFor(fresh) }).catch(() => null), 5000);
       assert.deepEqual(opened?.greeting, { user_id: 32 });
       opened.ws.close();
     }

@@ -24,7 +24,8 @@ function get(url, { cookie, origin } = {}) {
       response.on("data", (chunk) => { text += chunk; });
       response.on("end", () => {
         const type = response.headers["content-type"] ?? "";
-        resolve({ status: response.statusCode, type, body: type.startsWith("application/json") ? JSON.parse(text) : text });
+        const body = type.startsWith("application/json") ? JSON.parse(text) : text;
+        resolve({ status: response.statusCode, type, body });
       });
     }).on("error", reject);
   });

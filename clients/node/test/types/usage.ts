@@ -58,7 +58,9 @@ express.Router().use(auth.express({ optional: true }));
 // ws: verifyClient + attach, and noServer + handleUpgrade.
 const httpServer = createServer();
 const guard = auth.ws();
-const wss: WebSocketServer = guard.attach(new WebSocketServer({ server: httpServer, verifyClient: guard.verifyClient }));
+const wss: WebSocketServer = guard.attach(
+  new WebSocketServer({ server: httpServer, verifyClient: guard.verifyClient }),
+);
 wss.on("connection", (ws: WebSocket, req) => {
   ws.send(JSON.stringify((req as SessionRequest<MySession>).session));
 });
