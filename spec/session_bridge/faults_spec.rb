@@ -82,6 +82,8 @@ RSpec.describe "Faults" do
     sleep 0.05 # the late reply to the first fetch arrives now, on the discarded connection
 
     expect(tokens.map { |t| SessionBridge.fetch(t) }).to eq([{ "n" => 0 }, { "n" => 1 }, { "n" => 2 }])
+  ensure
+    redis_server.resume # a failed expectation must not leave the suite's server paused
   end
 
   it "keeps 8 threads doing 5,000 publish/fetch/revoke each apart, losing nothing" do

@@ -220,6 +220,43 @@ RSpec.describe "Interrupts and deadlines" do
     redis_server.resume
   end
 
+  it "lets a trap run and the call go on when a signal that raises nothing arrives mid-call (single thread)" do
+    slow = FakeServer.new do |client|
+      client.readpartial(1024)
+      sleep 0.4
+      client.write("$2\r\n{}\r\n$-1\r\n*2\r\n$10\r\n1700000000\r\n$1\r\n0\r\n") # HGET, ZSCORE, TIME
+      client.read
+    end
+    script = <<~RUBY
+      trapped = false
+      trap("USR1") { trapped = true }
+      SessionBridge.configure { |c| c.redis_url = "#{slow.url}"; c.read_timeout = 2 }
+      puts "ready"
+      $stdout.flush
+      $stdin.gets
+      result = begin
+        SessionBridge.fetch("0" * 32).inspect
+      rescue SessionBridge::Error => e
+        "\#{e.class.name}: \#{e.message}"
+      end
+      puts JSON.generate(trapped: trapped, result: result)
+    RUBY
+    with_ruby(script) do |stdin, out, waiter|
+      expect(out.gets).to eq("ready\n")
+      stdin.puts
+      sleep 0.15
+      Process.kill("USR1", waiter.pid)
+      outcome = JSON.parse(out.gets)
+
+      expect(outcome["trapped"]).to be(true)
+      # The call was not cut short by the signal: it read the slow server's replies.
+      expect(outcome["result"]).to eq("{}")
+      expect(waiter.value.success?).to be(true)
+    end
+  ensure
+    slow&.close
+  end
+
   it "never sends a command twice: a revoke whose reply was lost raises instead of answering false" do
     proxy = FakeServer.proxy(redis_server.port)
     configure_bridge(redis_url: proxy.url)

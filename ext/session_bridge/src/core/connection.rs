@@ -121,6 +121,11 @@ impl Settings {
 #[derive(Default)]
 pub struct Interrupt {
     triggered: AtomicBool,
+    /// Asked when a blocking call returns early (EINTR), before each read, and at each slice of
+    /// a wait, for a caller that no unblocking function can reach: the binding, when the calling
+    /// thread keeps Ruby's lock. A signal then cuts the system call short, and this lets Ruby
+    /// handle it there and says whether the call must stop.
+    poll: std::sync::OnceLock<fn() -> bool>,
     /// The socket a blocked call waits on, or -1.
     socket_fd: AtomicI32,
     /// A duplicate of every socket watched, so `socket_fd` stays the number of an open socket
@@ -145,7 +150,19 @@ impl Interrupt {
     }
 
     pub fn is_triggered(&self) -> bool {
-        self.triggered.load(Ordering::SeqCst)
+        if self.triggered.load(Ordering::SeqCst) {
+            return true;
+        }
+        let stop = self.poll.get().is_some_and(|must_stop| must_stop());
+        if stop {
+            self.triggered.store(true, Ordering::SeqCst);
+        }
+        stop
+    }
+
+    /// Makes `must_stop` part of [`Interrupt::is_triggered`] (see the `poll` field).
+    pub fn poll_with(&self, must_stop: fn() -> bool) {
+        let _ = self.poll.set(must_stop);
     }
 
     fn watch(&self, socket: &Arc<TcpStream>) -> Result<(), Error> {
@@ -594,6 +611,9 @@ impl Read for DeadlineReader<'_> {
 impl DeadlineReader<'_> {
     fn read_within_deadline(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         loop {
+            if self.interrupt.is_triggered() {
+                return Err(ErrorKind::Interrupted.into());
+            }
             if self.reads > 0 {
                 let remaining = self.deadline.saturating_duration_since(Instant::now());
                 if remaining.is_zero() {

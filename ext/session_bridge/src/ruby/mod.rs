@@ -12,6 +12,7 @@ use magnus::{function, prelude::*, Error, RHash, RString, Ruby, TryConvert, Valu
 use crate::core::{codec, token};
 
 pub fn init(ruby: &Ruby) -> Result<(), Error> {
+    nogvl::init();
     let native = ruby.define_module("SessionBridge")?.define_module("Native")?;
     native.const_set("MAX_DEPTH", codec::MAX_DEPTH)?;
     native.const_set("DEFAULT_MAX_PAYLOAD_BYTES", codec::DEFAULT_MAX_PAYLOAD_BYTES)?;

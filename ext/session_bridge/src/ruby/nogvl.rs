@@ -4,12 +4,22 @@
 //! Ruby never raises from inside: `rb_nogvl` with `RB_NOGVL_INTR_FAIL` returns to us with the
 //! interrupt still pending, the caller puts its connection back (or closes it), and only then
 //! [`deliver_interrupts`] lets Ruby raise, from a frame that owns nothing.
+//!
+//! A process's only Ruby thread keeps the GVL instead (there is nobody to hand it to). Its
+//! blocking system calls return early (EINTR) when a signal arrives; the core then asks
+//! [`handle_signals`], which lets Ruby handle what is pending right there, under `protect`: a
+//! SIGCHLD changes nothing and the call goes on, while Ctrl-C's `Interrupt` is kept aside, the
+//! call stops and cleans up, and the kept error is what the caller returns.
 
 use std::ffi::c_void;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use magnus::{rb_sys::AsRawValue, Error, Ruby};
-use rb_sys::{rb_nogvl, rb_thread_check_ints, RB_NOGVL_INTR_FAIL, RB_NOGVL_UBF_ASYNC_SAFE};
+use rb_sys::{
+    rb_gc_register_address, rb_nogvl, rb_thread_alone, rb_thread_check_ints, rb_thread_current,
+    rb_thread_interrupted, Qnil, RB_NOGVL_INTR_FAIL, RB_NOGVL_UBF_ASYNC_SAFE, VALUE,
+};
+use std::cell::RefCell;
 
 use crate::core::connection::Interrupt;
 
@@ -53,6 +63,17 @@ where
 {
     let mut call = Call { func: Some(func), result: None };
     let data = &mut call as *mut Call<F, R> as *mut c_void;
+    // SAFETY: called with the GVL held.
+    if unsafe { rb_thread_alone() } != 0 {
+        deliver_interrupts(ruby)?;
+        interrupt.poll_with(handle_signals);
+        // SAFETY: as below; `func` touches Ruby only through `handle_signals`, with the GVL held.
+        unsafe { trampoline::<F, R>(data) };
+        if let Some(raised) = take_kept() {
+            return Err(raised);
+        }
+        return Ok(call.result.take().unwrap_or_else(|| Err(Box::new("the call did not run"))));
+    }
     for _ in 0..MAX_PENDING_BEFORE_START {
         // SAFETY: both pointers outlive the call; the trampoline catches panics so none unwinds
         // into Ruby's C frames; with RB_NOGVL_INTR_FAIL, rb_nogvl does not raise.
@@ -75,6 +96,48 @@ where
     // SAFETY: as above; the trampoline runs `func` here, which sees the interrupt triggered.
     unsafe { trampoline::<F, R>(data) };
     Ok(call.result.take().unwrap_or_else(|| Err(Box::new("the call did not run"))))
+}
+
+thread_local! {
+    /// What `handle_signals` caught, until `without_gvl` returns it.
+    static KEPT: RefCell<Option<Error>> = const { RefCell::new(None) };
+}
+
+/// The exception in `KEPT`, where the GC sees it (a thread-local is not scanned). One slot is
+/// enough: only a process's only Ruby thread keeps the GVL through a call.
+static mut KEPT_EXCEPTION: VALUE = Qnil as VALUE;
+
+/// Registers `KEPT_EXCEPTION` with the GC; called once when the extension loads.
+pub fn init() {
+    // SAFETY: a static that lives as long as the process, registered once with the GVL held.
+    unsafe { rb_gc_register_address(std::ptr::addr_of_mut!(KEPT_EXCEPTION)) };
+}
+
+/// The core's poll for a call made with the GVL held: when Ruby has something pending, Ruby
+/// handles it now; true (stop the call) when that raised, and what it raised is kept.
+fn handle_signals() -> bool {
+    // SAFETY: only reached from `without_gvl`'s GVL-holding path, on the calling Ruby thread.
+    if unsafe { rb_thread_interrupted(rb_thread_current()) } == 0 {
+        return false;
+    }
+    // SAFETY: as above.
+    let ruby = unsafe { Ruby::get_unchecked() };
+    match deliver_interrupts(&ruby) {
+        Ok(()) => false,
+        Err(raised) => {
+            // SAFETY: as above; the slot is registered with the GC.
+            unsafe { KEPT_EXCEPTION = raised.value().map_or(Qnil as VALUE, |value| value.as_raw()) };
+            KEPT.with(|kept| *kept.borrow_mut() = Some(raised));
+            true
+        }
+    }
+}
+
+fn take_kept() -> Option<Error> {
+    let raised = KEPT.with(|kept| kept.borrow_mut().take());
+    // SAFETY: with the GVL held; the error returned still refers to the exception.
+    unsafe { KEPT_EXCEPTION = Qnil as VALUE };
+    raised
 }
 
 /// Lets Ruby act on a pending interrupt (`Thread#raise`, `Thread#kill`, a signal): it comes back
