@@ -38,7 +38,7 @@ module Scale
       local field = string.format('%032x', i)
       redis.call('HSET', KEYS[1], field, ARGV[4])
       redis.call('ZADD', KEYS[2], i <= expired and now_ms - 1000 or now_ms + 86400000, field)
-      redis.call('SADD', KEYS[3] .. math.floor(i / 10), field)
+      redis.call('HSET', KEYS[3] .. math.floor(i / 10), field, '')
     end
     return count
   LUA
@@ -201,4 +201,4 @@ module Scale
   end
 end
 
-Scale.main
+Scale.main if $PROGRAM_NAME == __FILE__

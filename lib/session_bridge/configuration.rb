@@ -17,7 +17,7 @@ module SessionBridge
       max_payload_bytes: Native::DEFAULT_MAX_PAYLOAD_BYTES,
       ttl: 24 * 60 * 60, # seconds an entry lives; nil: until revoked
       hash_tokens: false, # store SHA-256(token) instead of the token (the Node reader must know)
-      sweep_batch: 2, # expired entries each publish removes on the way (more than it adds)
+      sweep_batch: 1, # expired entries each publish removes on the way (as many as it adds)
       ssl_ca_file: nil, # for rediss:// URLs: PEM file of trusted CAs (nil: the system's store)
       cookie_secure: nil, # nil: Secure in production (Rails.env.production?), not elsewhere
       cookie_same_site: :lax,

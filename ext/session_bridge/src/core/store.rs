@@ -70,7 +70,7 @@ pub struct Policy {
 
 impl Default for Policy {
     fn default() -> Self {
-        Policy { ttl: Some(Duration::from_secs(24 * 3600)), hash_tokens: false, sweep_batch: 2 }
+        Policy { ttl: Some(Duration::from_secs(24 * 3600)), hash_tokens: false, sweep_batch: 1 }
     }
 }
 

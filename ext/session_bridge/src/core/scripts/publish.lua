@@ -13,12 +13,14 @@ else
 end
 if user ~= '' then
   local key = ARGV[1] .. user
-  -- A few of the user's older fields are checked on the way, so the hash holds the user's live
-  -- entries and few others, without an owner index per entry. (A small hash is a listpack in
-  -- Redis, less than half the memory of a set of the same fields.)
-  for _, old in ipairs(redis.call('HRANDFIELD', key, 4)) do
-    if redis.call('HEXISTS', KEYS[1], old) == 0 then
-      redis.call('HDEL', key, old)
+  -- Once a user has a few fields, two of them are checked on the way, so the hash holds the
+  -- user's live entries and a handful of others, without an owner index per entry. (A small hash
+  -- is a listpack in Redis, less than half the memory of a set of the same fields.)
+  if redis.call('HLEN', key) >= 8 then
+    for _, old in ipairs(redis.call('HRANDFIELD', key, 2)) do
+      if redis.call('HEXISTS', KEYS[1], old) == 0 then
+        redis.call('HDEL', key, old)
+      end
     end
   end
   redis.call('HSET', key, field, '')
