@@ -205,22 +205,14 @@ module RailsBench
   end
 
   def run_all(server, control, cpu_idle)
-    counts = step("Redis calls and allocations per request") { counted(control) }
-    timings = step("#{PAIRS * REPETITIONS} sign-in/sign-out pairs and #{PAGES * REPETITIONS} pages per variant") do
+    counts = Bench.step("Redis calls and allocations per request") { counted(control) }
+    timings = Bench.step("#{PAIRS * REPETITIONS} sign-in/sign-out pairs and #{PAGES * REPETITIONS} pages per variant") do
       compare(control)
     end
-    native = step("SessionBridge.publish / revoke alone and inside requests") do
+    native = Bench.step("SessionBridge.publish / revoke alone and inside requests") do
       { alone: native_calls(control), in_requests: calls_in_requests(control) }
     end
     render(server, control, cpu_idle, counts, timings, native)
-  end
-
-  def step(name)
-    $stderr.print("bench: #{name}...")
-    started = Bench.now
-    result = yield
-    $stderr.puts(format(" %.1f s", Bench.now - started))
-    result
   end
 
   # Each variant warmed up with one run, then runs taking turns in a rotating order (A B C, B C A,

@@ -97,14 +97,6 @@ module Bench
            publish: publish, fetch: fetch, threads: threads, codec: codec)
   end
 
-  def step(name)
-    $stderr.print("bench: #{name}...")
-    started = Bench.now
-    result = yield
-    $stderr.puts(format(" %.1f s", Bench.now - started))
-    result
-  end
-
   # Redis clients by driver: the first is used alone, the others join it in the thread runs.
   def ruby_clients(url)
     drivers = { RUBY => :ruby }

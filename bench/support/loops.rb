@@ -5,6 +5,15 @@ module Bench
     Process.clock_gettime(Process::CLOCK_MONOTONIC)
   end
 
+  # Runs the block, telling standard error what it is doing and how long it took.
+  def self.step(name)
+    $stderr.print("bench: #{name}...")
+    started = now
+    result = yield
+    $stderr.puts(format(" %.1f s", now - started))
+    result
+  end
+
   # CPU seconds spent by this process (every thread) and by its finished children (redis-benchmark).
   def self.cpu_seconds
     children = Process.times
