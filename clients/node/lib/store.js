@@ -1,8 +1,18 @@
 "use strict";
 
-// Reads one entry the way the gem's fetch script does, in one round trip, with a deadline.
+// Reads one entry the way the gem's fetch does, in one command and one round trip, with a deadline.
 
+const crypto = require("node:crypto");
 const { parseEntry } = require("./entry");
+
+// The lookup, as one read-only script (allowed on replicas, never writes): the entry, its expiry
+// score and Redis' clock in one command and one round trip, where MULTI/HGET/ZSCORE/TIME/EXEC
+// took five. KEYS[1] the store hash, KEYS[2] the expiry index; ARGV[1] the field.
+const LOOKUP = `#!lua flags=no-writes
+local now = redis.call('TIME')
+return { redis.call('HGET', KEYS[1], ARGV[1]), redis.call('ZSCORE', KEYS[2], ARGV[1]), now[1], now[2] }
+`;
+const LOOKUP_SHA = crypto.createHash("sha1").update(LOOKUP).digest("hex");
 
 class LookupError extends Error {
   // reason: "unavailable" (Redis down, slow or busy) or "malformed" (the entry is not a JSON
@@ -67,18 +77,22 @@ class SessionStore {
     this.#pending -= 1;
   };
 
-  // HGET + ZSCORE + TIME in one MULTI: the expiry is judged by Redis' clock, as the gem does.
+  // The entry, its expiry score and Redis' time, in one EVALSHA (EVAL the first time a server
+  // sees it): the expiry is judged by Redis' clock, as the gem does.
   async #query(field, deadline, isLate) {
     await this.#whenReady(deadline);
     if (isLate()) throw new LookupError("unavailable", "Redis was not ready in time");
-    const replies = await this.#client.multi()
-      .hgetBuffer(this.#storeKey, field)
-      .zscore(this.#expiresKey, field)
-      .time()
-      .exec();
-    if (!Array.isArray(replies)) throw new Error("the transaction was aborted");
-    for (const [error] of replies) if (error) throw error;
-    return replies.map(([, value]) => value);
+    const keys = [this.#storeKey, this.#expiresKey];
+    let reply;
+    try {
+      reply = await this.#client.evalshaBuffer(LOOKUP_SHA, 2, ...keys, field);
+    } catch (error) {
+      if (!String(error.message).startsWith("NOSCRIPT")) throw error;
+      reply = await this.#client.evalBuffer(LOOKUP, 2, ...keys, field);
+    }
+    if (!Array.isArray(reply) || reply.length !== 4) throw new Error("the lookup script answered oddly");
+    const [entry, score, seconds, micros] = reply;
+    return [entry, score === null ? null : score.toString(), [seconds.toString(), micros.toString()]];
   }
 
   // Waits for the connection to be ready, at most until the deadline, without queueing commands
