@@ -2,17 +2,24 @@
 
 // Reads one entry the way the gem's fetch does, in one command and one round trip, with a deadline.
 
-const crypto = require("node:crypto");
 const { parseEntry } = require("./entry");
+const { Deadlines } = require("./deadlines");
 
-// The lookup, as one read-only script (allowed on replicas, never writes): the entry, its expiry
-// score and Redis' clock in one command and one round trip, where MULTI/HGET/ZSCORE/TIME/EXEC
-// took five. KEYS[1] the store hash, KEYS[2] the expiry index; ARGV[1] the field.
-const LOOKUP = `#!lua flags=no-writes
+// The lookup, as one read-only script (flagged no-writes: a read-only replica may run it): the
+// entry, its expiry score as Redis wrote it (JavaScript judges it, "inf" included), and Redis'
+// clock in milliseconds (a Lua number becomes an integer reply, truncated: the floor).
+// ioredis sends it with EVAL the first time on each connection and EVALSHA after (EVAL again on
+// NOSCRIPT). KEYS[1] the store hash, KEYS[2] the expiry index; ARGV[1] the field.
+const LOOKUP_COMMAND = "sessionBridgeLookup";
+const LOOKUP_SCRIPT = Object.freeze({
+  numberOfKeys: 2,
+  readOnly: true,
+  lua: `#!lua flags=no-writes
 local now = redis.call('TIME')
-return { redis.call('HGET', KEYS[1], ARGV[1]), redis.call('ZSCORE', KEYS[2], ARGV[1]), now[1], now[2] }
-`;
-const LOOKUP_SHA = crypto.createHash("sha1").update(LOOKUP).digest("hex");
+return { redis.call('HGET', KEYS[1], ARGV[1]), redis.call('ZSCORE', KEYS[2], ARGV[1]), now[1] * 1000 + now[2] / 1000 }
+`,
+});
+const SEND_LOOKUP = `${LOOKUP_COMMAND}Buffer`; // the variant that answers Buffers: limits apply to the bytes
 
 class LookupError extends Error {
   // reason: "unavailable" (Redis down, slow or busy) or "malformed" (the entry is not a JSON
@@ -24,6 +31,19 @@ class LookupError extends Error {
   }
 }
 
+// One lookup in flight: sent (or waiting for the connection), answered or expired.
+class Lookup {
+  constructor(field, resolve, reject) {
+    this.field = field;
+    this.resolve = resolve;
+    this.reject = reject;
+    this.sent = false;
+    this.settled = false;
+    this.deadline = 0;
+    this.next = null;
+  }
+}
+
 class SessionStore {
   #client;
   #ownsClient;
@@ -31,8 +51,9 @@ class SessionStore {
   #expiresKey;
   #timeout;
   #maxPending;
-  #pending = 0;
-  #ready = null;
+  #pending = 0; // sent and not answered by Redis yet, or waiting for the connection
+  #deadlines;
+  #waitingForReady = false;
 
   constructor(client, { storeKey, commandTimeout, maxPendingLookups, ownsClient }) {
     this.#client = client;
@@ -41,83 +62,98 @@ class SessionStore {
     this.#expiresKey = `${storeKey}:expires`;
     this.#timeout = commandTimeout;
     this.#maxPending = maxPendingLookups;
+    this.#deadlines = new Deadlines(commandTimeout, this.#expired);
+    client.defineCommand(LOOKUP_COMMAND, LOOKUP_SCRIPT);
   }
 
   // { session, expiresAt, now } for a live entry (expiresAt null: it never expires; both in
-  // Redis milliseconds), or null when there is none or it has expired. Throws LookupError.
-  async lookup(field) {
+  // Redis milliseconds), or null when there is none or it has expired. Rejects with LookupError,
+  // at the latest commandTimeout after the call.
+  lookup(field) {
     if (this.#pending >= this.#maxPending) {
-      throw new LookupError("unavailable", `${this.#pending} lookups are already waiting for Redis`);
+      return Promise.reject(new LookupError("unavailable", `${this.#pending} lookups are already waiting for Redis`));
     }
-    this.#pending += 1;
-    let timedOut = false;
-    let timer;
-    const deadline = new Promise((_, reject) => {
-      timer = setTimeout(() => {
-        timedOut = true;
-        const what = this.#client.status === "ready" ? "did not answer" : "was not connected";
-        reject(new LookupError("unavailable", `Redis ${what} within ${this.#timeout} ms`));
-      }, this.#timeout);
+    if (this.#client.status === "end") {
+      return Promise.reject(new LookupError("unavailable", "the Redis connection is closed"));
+    }
+    return new Promise((resolve, reject) => {
+      const call = new Lookup(field, resolve, reject);
+      this.#pending += 1;
+      this.#deadlines.add(call);
+      if (this.#client.status === "ready") this.#send(call);
+      else this.#sendWhenReady();
     });
-    deadline.catch(() => {});
-    const reply = this.#query(field, deadline, () => timedOut);
-    // Pending until Redis answers or the connection drops, not merely until the deadline.
-    reply.then(this.#settle, this.#settle);
-    try {
-      return this.#interpret(await Promise.race([reply, deadline]));
-    } catch (error) {
-      if (timedOut && this.#ownsClient) this.#replaceStalledConnection();
-      throw error instanceof LookupError ? error : new LookupError("unavailable", `Redis lookup failed: ${error.message}`);
-    } finally {
-      clearTimeout(timer);
-    }
   }
 
-  #settle = () => {
+  #send(call) {
+    call.sent = true;
+    this.#client[SEND_LOOKUP](this.#storeKey, this.#expiresKey, call.field).then(
+      (reply) => this.#answered(call, reply),
+      (error) => this.#failed(call, error),
+    );
+  }
+
+  // Sends the waiting lookups once the connection is ready (one listener for all of them);
+  // those whose deadline passes first are refused by #expired, never sent.
+  #sendWhenReady() {
+    const client = this.#client;
+    if (client.status === "wait") client.connect().catch(() => {});
+    if (this.#waitingForReady) return;
+    this.#waitingForReady = true;
+    client.once("ready", () => {
+      this.#waitingForReady = false;
+      for (const call of this.#deadlines) {
+        if (!call.settled && !call.sent) this.#send(call);
+      }
+    });
+  }
+
+  #answered(call, reply) {
+    if (!this.#settle(call)) return;
+    let found;
+    try {
+      found = this.#interpret(reply);
+    } catch (error) {
+      call.reject(error);
+      return;
+    }
+    call.resolve(found);
+  }
+
+  #failed(call, error) {
+    if (this.#settle(call)) call.reject(new LookupError("unavailable", `Redis lookup failed: ${error.message}`));
+  }
+
+  // Redis answered (or the connection dropped): the lookup is no longer pending, which it was
+  // until now even past its deadline. True when it beat the deadline and is still to be settled.
+  #settle(call) {
     this.#pending -= 1;
+    if (call.settled) return false;
+    call.settled = true;
+    this.#deadlines.release();
+    return true;
+  }
+
+  // The deadline passed first. A lookup never sent stops counting as pending now; a sent one
+  // only when Redis answers it (#settle), so maxPendingLookups bounds what a stalled server holds.
+  #expired = (call) => {
+    call.settled = true;
+    if (!call.sent) this.#pending -= 1;
+    const what = this.#client.status === "ready" ? "did not answer" : "was not connected";
+    call.reject(new LookupError("unavailable", `Redis ${what} within ${this.#timeout} ms`));
+    if (this.#ownsClient) this.#replaceStalledConnection();
   };
 
-  // The entry, its expiry score and Redis' time, in one EVALSHA (EVAL the first time a server
-  // sees it): the expiry is judged by Redis' clock, as the gem does.
-  async #query(field, deadline, isLate) {
-    await this.#whenReady(deadline);
-    if (isLate()) throw new LookupError("unavailable", "Redis was not ready in time");
-    const keys = [this.#storeKey, this.#expiresKey];
-    let reply;
-    try {
-      reply = await this.#client.evalshaBuffer(LOOKUP_SHA, 2, ...keys, field);
-    } catch (error) {
-      if (!String(error.message).startsWith("NOSCRIPT")) throw error;
-      reply = await this.#client.evalBuffer(LOOKUP, 2, ...keys, field);
+  #interpret(reply) {
+    if (!Array.isArray(reply) || reply.length !== 3 || !Number.isSafeInteger(reply[2])) {
+      throw new LookupError("unavailable", "Redis lookup failed: the lookup script answered oddly");
     }
-    if (!Array.isArray(reply) || reply.length !== 4) throw new Error("the lookup script answered oddly");
-    const [entry, score, seconds, micros] = reply;
-    return [entry, score === null ? null : score.toString(), [seconds.toString(), micros.toString()]];
-  }
-
-  // Waits for the connection to be ready, at most until the deadline, without queueing commands
-  // (all waiters share one listener).
-  async #whenReady(deadline) {
-    const client = this.#client;
-    if (client.status === "ready") return;
-    if (client.status === "end") throw new LookupError("unavailable", "the Redis connection is closed");
-    if (client.status === "wait") client.connect().catch(() => {});
-    this.#ready ??= new Promise((resolve) => {
-      client.once("ready", () => {
-        this.#ready = null;
-        resolve();
-      });
-    });
-    await Promise.race([this.#ready, deadline]);
-  }
-
-  #interpret([entry, score, [seconds, micros]]) {
+    const [entry, score, now] = reply;
     if (entry === null) return null;
-    const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
     // Redis may hold "inf" or "-inf": no expiry the gem writes, so the entry is refused rather
     // than guessed at (Number("inf") is NaN, which compared as "not expired" and then
     // rescheduled the expiry check every millisecond).
-    const expiresAt = score === null ? null : Number(score);
+    const expiresAt = score === null ? null : Number(score.toString("latin1"));
     if (expiresAt !== null && !Number.isFinite(expiresAt)) {
       throw new LookupError("malformed", `the expiry score under ${this.#expiresKey} is not a finite number`);
     }
