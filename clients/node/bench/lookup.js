@@ -8,7 +8,7 @@
 //      io.use(auth.socketIo()) against a hand-written io.use middleware, each server in a child
 //      process of its own whose process.cpuUsage() is read before and after the handshakes.
 // Prints markdown tables: each figure is the best of the runs, the median run beside it; the
-// variants take turns run by run, and ratios divide best figures of this run.
+// variants take turns run by run; ratios divide best figures of this run (medians beside them).
 //
 //   node bench/lookup.js           # full run (about two minutes)
 //   node bench/lookup.js --short   # a few hundred lookups and handshakes: proves it works (CI),
@@ -236,9 +236,12 @@ function summary(results, figure, lowestIsBest) {
 function compared(runs, figure, { lowestIsBest, digits }) {
   const ours = summary(runs[OURS], figure, lowestIsBest);
   const theirs = summary(runs[BASELINE], figure, lowestIsBest);
-  const format = (value) => value.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
-  const cell = ({ best, median }) => (RUNS > 1 ? `${format(best)} (${format(median)})` : format(best));
-  return [cell(ours), cell(theirs), `${(ours.best / theirs.best).toFixed(2)}×`];
+  const places = { minimumFractionDigits: digits, maximumFractionDigits: digits };
+  const cell = (best, median, format) => (RUNS > 1 ? `${format(best)} (${format(median)})` : format(best));
+  const number = (value) => value.toLocaleString("en-US", places);
+  const ratio = (value) => `${value.toFixed(2)}×`;
+  return [cell(ours.best, ours.median, number), cell(theirs.best, theirs.median, number),
+    cell(ours.best / theirs.best, ours.median / theirs.median, ratio)];
 }
 
 function printTable(headers, rows) {
@@ -258,8 +261,10 @@ function printLookups(rows) {
 }
 
 function printHandshakes(runs) {
-  printTable(["handshakes per run", "io.use(auth.socketIo()) server CPU µs", "hand-written middleware server CPU µs",
-    "ratio"], [[HANDSHAKES.toLocaleString("en-US"), ...compared(runs, "cpuMicros", { lowestIsBest: true, digits: 0 })]]);
+  printTable(
+    ["handshakes per run", "io.use(auth.socketIo()) server CPU µs", "hand-written middleware server CPU µs", "ratio"],
+    [[HANDSHAKES.toLocaleString("en-US"), ...compared(runs, "cpuMicros", { lowestIsBest: true, digits: 0 })]],
+  );
 }
 
 async function main() {
@@ -272,7 +277,7 @@ async function main() {
     const lookups = await benchLookups(server.url);
     const handshakes = await benchHandshakes(server.url);
 
-    const how = SHORT ? "short run: figures meaningless" : `best of ${RUNS} runs (median)`;
+    const how = SHORT ? "short run: figures meaningless" : `best of ${RUNS} runs, median in brackets`;
     console.log(`## Node lookups (${how}, ${LOOKUP_SECONDS} s each, Node ${process.version})\n`);
     printLookups(lookups);
     console.log(`\n## Socket.IO handshakes, server CPU per handshake (${how}, websocket transport, ` +
