@@ -31,7 +31,9 @@ module RedisTopology
 
     def self.answer(topology, line)
       command, port = line.split
-      return { error: "unknown command #{line.strip.inspect}: #{COMMANDS.join(', ')}" } unless COMMANDS.include?(command)
+      unless COMMANDS.include?(command)
+        return { error: "unknown command #{line.strip.inspect}: #{COMMANDS.join(', ')}" }
+      end
 
       case command
       when "kill_master"

@@ -14,6 +14,8 @@ module RedisTopology
     Entry = Struct.new(:id, :port, :flags, :master_id, :slots) do
       def master? = flags.include?("master")
       def failed? = flags.include?("fail")
+      def healthy? = (flags & %w[fail fail? handshake noaddr]).empty?
+      def serving? = master? && !failed? && slots.any?
     end
 
     def initialize
@@ -29,7 +31,7 @@ module RedisTopology
     # Masters in slot order, each with its replicas and slot ranges, as `view` (a port) sees them.
     def shards(view: nil)
       entries = cluster_nodes(view ? node(view) : reachable_node)
-      entries.select { |entry| entry.master? && !entry.failed? && entry.slots.any? }
+      entries.select(&:serving?)
              .sort_by { |entry| entry.slots.first }
              .map do |master|
         replicas = entries.select { |entry| entry.master_id == master.id && !entry.failed? }
@@ -46,7 +48,8 @@ module RedisTopology
     end
 
     def master_for_slot(slot, view: nil)
-      shards(view: view).find { |shard| shard[:slots].any? { |first, last| slot.between?(first, last) } }&.fetch(:master)
+      owner = shards(view: view).find { |shard| shard[:slots].any? { |first, last| slot.between?(first, last) } }
+      owner&.fetch(:master)
     end
 
     # SIGKILL; returns the monotonic time of the kill, which wait_for_failover counts from.
@@ -66,7 +69,8 @@ module RedisTopology
       failover = @failovers.fetch(Integer(old_master_port)) do
         raise Error, "#{old_master_port} was not killed with kill_master"
       end
-      wait_until("a replica of #{old_master_port} (#{failover[:replicas].join(', ')}) to take over", timeout: timeout) do
+      what = "a replica of #{old_master_port} (#{failover[:replicas].join(', ')}) to take over"
+      wait_until(what, timeout: timeout) do
         promoted = failover[:replicas].find { |port| node(port).info("replication")["role"] == "master" }
         promoted && running.all? { |node| master_for_slot(failover[:slot], view: node.port) == promoted } && healthy?
       end
@@ -109,11 +113,9 @@ module RedisTopology
     end
 
     def create
-      output = File.join(dir, "cluster-create.log")
-      pid = Process.spawn(ENV.fetch("REDIS_CLI", "redis-cli"), "--cluster", "create",
-                          *@nodes.map { |node| "127.0.0.1:#{node.port}" }, "--cluster-replicas", "1", "--cluster-yes",
-                          in: File::NULL, out: output, err: [:child, :out])
-      wait_for_process(pid, "redis-cli --cluster create", timeout: READY_SECONDS, output: output)
+      run(ENV.fetch("REDIS_CLI", "redis-cli"), "--cluster", "create", *@nodes.map { |node| "127.0.0.1:#{node.port}" },
+          "--cluster-replicas", "1", "--cluster-yes",
+          what: "redis-cli --cluster create", timeout: READY_SECONDS, output: File.join(dir, "cluster-create.log"))
     end
 
     def running
@@ -125,24 +127,26 @@ module RedisTopology
     end
 
     # Every running node: cluster_state:ok, sees every running node as healthy, agrees with the others
-    # on who owns which slots, and is a master or a replica whose link is up.
+    # on who owns which slots and who replicates whom, and is a master or a replica whose link is up.
     def healthy?
       views = running.map do |node|
         return false unless cluster_info(node)["cluster_state"] == "ok"
 
         entries = cluster_nodes(node)
-        return false unless running.all? { |other| entries.any? { |entry| entry.port == other.port && healthy_flags?(entry) } }
+        return false unless running.all? { |other| entries.any? { |entry| entry.port == other.port && entry.healthy? } }
 
         replication = node.info("replication")
         return false unless replication["role"] == "master" || replication["master_link_status"] == "up"
 
-        entries.select { |entry| entry.master? && !entry.failed? && entry.slots.any? }.to_h { |entry| [entry.port, entry.slots] }
+        layout(entries)
       end
-      views.uniq.size == 1 && views.first.values.sum { |ranges| ranges.sum { |first, last| last - first + 1 } } == SLOTS
+      views.uniq.size == 1 && views.first.values.grep(Array).flatten(1).sum { |first, last| last - first + 1 } == SLOTS
     end
 
-    def healthy_flags?(entry)
-      (entry.flags & %w[fail fail? handshake noaddr]).empty?
+    # As one node sees it: a master's slot ranges, a replica's master port (nodes it sees failing left out).
+    def layout(entries)
+      port_of = entries.to_h { |entry| [entry.id, entry.port] }
+      entries.select(&:healthy?).to_h { |entry| [entry.port, entry.master? ? entry.slots : port_of[entry.master_id]] }
     end
 
     def cluster_info(node)
@@ -152,7 +156,7 @@ module RedisTopology
     def cluster_nodes(node)
       node.call("CLUSTER", "NODES").lines.map do |line|
         id, address, flags, master_id, _ping, _pong, _epoch, _link, *slots = line.split
-        ranges = slots.grep(/\A\d/).map { |range| range.split("-").map(&:to_i).then { |first, last| [first, last || first] } }
+        ranges = slots.grep(/\A\d/).map { |range| range.split("-").map(&:to_i).values_at(0, -1) }
         Entry.new(id, address[/:(\d+)@/, 1].to_i, flags.split(","), master_id, ranges)
       end
     end

@@ -10,8 +10,12 @@ module RedisTopology
     LOG_LINES = 12
     # The kernel sends SIGKILL to the server when the thread that spawned it dies, so a harness
     # killed with SIGKILL leaves nothing behind (stop() is the normal way out).
-    PARENT_DEATH_SIGNAL = ENV.fetch("PATH", "").split(File::PATH_SEPARATOR)
-                             .any? { |dir| File.executable?(File.join(dir, "setpriv")) } ? %w[setpriv --pdeathsig KILL --] : []
+    PARENT_DEATH_SIGNAL =
+      if ENV.fetch("PATH", "").split(File::PATH_SEPARATOR).any? { |dir| File.executable?(File.join(dir, "setpriv")) }
+        %w[setpriv --pdeathsig KILL --]
+      else
+        []
+      end
 
     attr_reader :port, :bus_port, :dir, :pid
 
@@ -44,6 +48,7 @@ module RedisTopology
         attempts -= 1
         raise Error, "port #{port} is taken: #{tail}" if attempts.zero?
 
+        FileUtils.rm_f([@log, @stdio])
         pick_ports
         retry
       end
@@ -72,9 +77,8 @@ module RedisTopology
       killed_at
     end
 
-    # SIGTERM (SIGKILL after the deadline); never raises for a process already gone.
+    # SIGTERM, without waiting (reap waits); never raises for a process already gone.
     def terminate
-      Process.kill("CONT", @pid)
       Process.kill("TERM", @pid)
     rescue Errno::ESRCH, TypeError
       nil
@@ -97,11 +101,6 @@ module RedisTopology
       @pid = nil
     end
 
-    def stop(timeout: 5)
-      terminate
-      reap(RedisTopology.now + timeout)
-    end
-
     # One command on a fresh connection (closed afterwards, so it never counts as a leak).
     def call(*command)
       redis = Redis.new(host: "127.0.0.1", port: port, timeout: 1, reconnect_attempts: 0)
@@ -122,7 +121,9 @@ module RedisTopology
         next unless File.exist?(path)
 
         text = File.readlines(path).last(lines).join
-        "  #{File.basename(path)} of :#{port}#{running? ? '' : ' (not running)'}\n#{text.gsub(/^/, '    ')}" unless text.empty?
+        next if text.empty?
+
+        "  #{File.basename(path)} of :#{port}#{running? ? '' : ' (not running)'}\n#{text.gsub(/^/, '    ')}"
       end.join
     end
 

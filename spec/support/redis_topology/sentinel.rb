@@ -36,6 +36,7 @@ module RedisTopology
       raise Error, "no sentinel answers:\n#{logs}"
     end
 
+    # The other data node, running or not (after a failover, the old master until it is back).
     def replica_port
       master = master_port
       @data_nodes.map(&:port).find { |port| port != master }
@@ -55,7 +56,9 @@ module RedisTopology
     # seconds since the kill.
     def wait_for_failover(port = nil, timeout: 30)
       raise Error, "the master was not killed with kill_master" unless @failover
-      raise Error, "#{port} is not the killed master (#{@failover[:old_master]} is)" if port && Integer(port) != @failover[:old_master]
+      if port && Integer(port) != @failover[:old_master]
+        raise Error, "#{port} is not the killed master (#{@failover[:old_master]} is)"
+      end
 
       promoted = node(@failover[:replica])
       wait_until("the sentinels to promote #{promoted.port}", timeout: timeout) do
@@ -65,19 +68,16 @@ module RedisTopology
       RedisTopology.now - @failover[:killed_at]
     end
 
-    # Starts a killed node again on its port, as it was configured: a former master comes back as a
-    # master, and this waits until the sentinels have made it a replica of the new one. Returns its
-    # role ("master", "replica" or "sentinel").
+    # Starts a killed master or replica again on its port, as it was configured: a former master
+    # comes back as a master, and this waits until the sentinels have made it a replica of the new
+    # one. Returns its role ("master" or "replica").
     def restart(port, timeout: READY_SECONDS)
+      raise Error, "#{port} is a sentinel; only the master and the replica restart" if @sentinels.include?(node(port))
+
       restart_node(port)
-      tune(node(port)) if @sentinels.include?(node(port))
       @failover = nil if @failover && @failover[:old_master] == Integer(port)
       wait_until("#{port} to rejoin", timeout: timeout) { ready? }
-      if @sentinels.include?(node(port))
-        "sentinel"
-      else
-        node(port).info("replication")["role"] == "master" ? "master" : "replica"
-      end
+      node(port).info("replication")["role"] == "master" ? "master" : "replica"
     end
 
     def describe
@@ -101,7 +101,7 @@ module RedisTopology
       @data_nodes = [primary, replica]
       @data_nodes.each { |node| node.spawn(retry_ports: true) }
       # A sentinel learns the replicas from the master's INFO when it connects, then only every 10 s.
-      wait_until("the replica to sync", timeout: READY_SECONDS) { replica.info("replication")["master_link_status"] == "up" }
+      wait_until("the replica to sync", timeout: READY_SECONDS) { ready_replicas?([replica.port]) }
       @sentinels = Array.new(SENTINELS) do |index|
         Node.new(dir: File.join(dir, "sentinel#{index}"), command: method(:sentinel_args))
       end
@@ -111,17 +111,15 @@ module RedisTopology
       end
     end
 
-    # Config a sentinel rewrites as it learns; written once, so a restarted sentinel keeps what it knew.
+    # A sentinel rewrites its config file as it learns, so the file must be its own and writable.
     def sentinel_args(node)
       config = File.join(node.dir, "sentinel.conf")
-      unless File.exist?(config)
-        File.write(config, <<~CONF)
-          sentinel monitor #{master_name} 127.0.0.1 #{@data_nodes.first.port} #{QUORUM}
-          sentinel down-after-milliseconds #{master_name} 1000
-          sentinel failover-timeout #{master_name} 5000
-          sentinel parallel-syncs #{master_name} 1
-        CONF
-      end
+      File.write(config, <<~CONF)
+        sentinel monitor #{master_name} 127.0.0.1 #{@data_nodes.first.port} #{QUORUM}
+        sentinel down-after-milliseconds #{master_name} 1000
+        sentinel failover-timeout #{master_name} 5000
+        sentinel parallel-syncs #{master_name} 1
+      CONF
       [config, "--sentinel", "--port", node.port.to_s, "--bind", "127.0.0.1", "--dir", node.dir,
        "--logfile", node.log_path]
     end
@@ -140,12 +138,15 @@ module RedisTopology
       @sentinels.select(&:running?).all? do |sentinel|
         state = sentinel_hash(sentinel.call("SENTINEL", "MASTER", master_name))
         known = sentinel.call("SENTINEL", "REPLICAS", master_name).map { |fields| sentinel_hash(fields) }
+                        .select { |replica| replica["flags"] == "slave" && replica["master-link-status"] == "ok" }
         state["port"].to_i == master && state["flags"] == "master" &&
           state["num-other-sentinels"].to_i == SENTINELS - 1 &&
-          replicas.all? do |port|
-            known.any? { |replica| replica["port"].to_i == port && replica["flags"] == "slave" && replica["master-link-status"] == "ok" }
-          end
-      end && replicas.all? { |port| node(port).info("replication")["master_link_status"] == "up" }
+          (replicas - known.map { |replica| replica["port"].to_i }).empty?
+      end && ready_replicas?(replicas)
+    end
+
+    def ready_replicas?(ports)
+      ports.all? { |port| node(port).info("replication")["master_link_status"] == "up" }
     end
 
     def named_master(sentinel)

@@ -21,6 +21,7 @@ module RedisTopology
       raise Error, "already started" if @dir
 
       started = RedisTopology.now
+      stop_at_exit
       @dir = Dir.mktmpdir("session_bridge-#{self.class.name.split('::').last.downcase}-")
       boot
       @startup_seconds = RedisTopology.now - started
@@ -65,6 +66,15 @@ module RedisTopology
 
     def nodes
       raise NotImplementedError
+    end
+
+    # For a spec that forgets stop(); a forked child must not stop its parent's servers.
+    def stop_at_exit
+      return if @stop_at_exit
+
+      owner = Process.pid
+      at_exit { stop if Process.pid == owner }
+      @stop_at_exit = true
     end
 
     def node(port)
@@ -116,17 +126,23 @@ module RedisTopology
       end
     end
 
-    def wait_for_process(pid, what, timeout:, output:)
+    # Runs a helper (redis-cli) to completion, killing it on timeout or on any interruption.
+    def run(*command, what:, timeout:, output:)
+      pid = Process.spawn(*Node::PARENT_DEATH_SIGNAL, *command, in: File::NULL, out: output, err: [:child, :out])
       deadline = RedisTopology.now + timeout
       until (status = Process.waitpid2(pid, Process::WNOHANG)&.last)
         if RedisTopology.now > deadline
-          Process.kill("KILL", pid)
-          Process.wait(pid)
           raise Error, "#{what} did not finish within #{timeout}s:\n#{last_lines(output)}#{logs}"
         end
+
         sleep 0.05
       end
       raise Error, "#{what} failed (#{status}):\n#{last_lines(output)}#{logs}" unless status.success?
+    ensure
+      if pid && !status
+        Process.kill("KILL", pid)
+        Process.wait(pid)
+      end
     end
 
     def last_lines(path, count = 30)

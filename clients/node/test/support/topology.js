@@ -96,7 +96,8 @@ class Topology {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.child.kill("SIGTERM");
-        reject(new Error(`redis_topology.rb ${this.kind}: no answer to ${line ?? "start"} within ${REPLY_TIMEOUT_MS} ms`));
+        const what = line ?? "start";
+        reject(new Error(`redis_topology.rb ${this.kind}: no answer to ${what} within ${REPLY_TIMEOUT_MS} ms`));
       }, REPLY_TIMEOUT_MS);
       this.waiting.push({ resolve, reject, timer });
       this.busy();
