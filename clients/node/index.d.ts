@@ -2,16 +2,24 @@
 
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
-import type { Redis, RedisOptions } from "ioredis";
+import type { Cluster, Redis, RedisOptions } from "ioredis";
 
 /** A session as the gem stored it: the JSON object `session_data` returned, with String keys. */
 export type Session = Record<string, unknown>;
 
 export interface AuthenticatorOptions {
-  /** A redis:// URL (default: REDIS_URL, else "redis://127.0.0.1:6379/0") or an ioredis client. A client passed in is used for lookups as it is and left open by close(). */
-  redis?: string | Redis;
-  /** ioredis options merged over the companion's own (password, tls, ...). */
+  /** A redis:// URL (default: REDIS_URL, else "redis://127.0.0.1:6379/0") or an ioredis client (a Redis.Cluster needs layout "cluster"). A client passed in is used for lookups as it is and left open by close(). With `sentinels`, the URL gives the master's user, password, db and TLS (rediss://); its host is not used. */
+  redis?: string | Redis | Cluster;
+  /** ioredis options merged over the companion's own (password, tls, ...); on a Redis Cluster, over each node's. */
   redisOptions?: RedisOptions;
+  /** The gem's layout: "hash" (default; one Redis or Sentinel) or "cluster" (one key per entry with Redis' own TTL, the tag in the token; one Redis, Sentinel or Redis Cluster). */
+  layout?: "hash" | "cluster";
+  /** Seed nodes of a Redis Cluster, e.g. ["redis://127.0.0.1:7000", "redis://127.0.0.1:7001"] (rediss:// for TLS; each with the same user and password). Needs layout "cluster"; excludes `redis` and `sentinels`. */
+  cluster?: readonly string[];
+  /** Sentinels that watch the master, e.g. ["redis://127.0.0.1:26379"] (their own user and password, if any, in the URLs). Needs `name`. */
+  sentinels?: readonly string[];
+  /** With `sentinels`: the master's name as the sentinels know it, e.g. "mymaster". */
+  name?: string;
   /** The gem's store_key. Default "mySessionStore". */
   storeKey?: string;
   /** The gem's cookie_name. Default "_validation_token_key". */
@@ -125,9 +133,12 @@ export interface Authenticator<S extends object = Session> {
   /** Closes the Redis connections it opened; afterwards every handshake is refused. */
   close(): Promise<void>;
   /** The settings in force. */
-  readonly settings: Readonly<Required<Omit<AuthenticatorOptions, "origins" | "redisOptions">>> & {
-    origins: ReadonlySet<string> | null;
-    redisOptions?: RedisOptions;
+  readonly settings: Readonly<Required<Omit<AuthenticatorOptions, "origins" | "redisOptions" | "cluster" | "sentinels" | "name">>> & {
+    readonly origins: ReadonlySet<string> | null;
+    readonly redisOptions?: RedisOptions;
+    readonly cluster: readonly string[] | null;
+    readonly sentinels: readonly string[] | null;
+    readonly name: string | null;
   };
   /** How many fields and connections (Socket.IO sockets, ws connections) are tracked for live revocation. */
   readonly tracked: { fields: number; sockets: number };
@@ -138,6 +149,7 @@ export function createAuthenticator<S extends object = Session>(options?: Authen
 /** The gem's defaults. */
 export const DEFAULTS: Readonly<{
   redis: string;
+  layout: "hash";
   storeKey: string;
   cookieName: string;
   hashTokens: boolean;
@@ -149,10 +161,20 @@ export const DEFAULTS: Readonly<{
   allowMissingOrigin: boolean;
 }>;
 
-/** /^[0-9a-f]{32}$/: the shape of every token the gem mints. */
+/** /^[0-9a-f]{32}$/: the shape of every token the gem mints in the hash layout. */
 export const TOKEN_PATTERN: RegExp;
 
-export function isToken(value: unknown): value is string;
+/** /^[0-9a-f]{8}\.[0-9a-f]{32}$/: "<tag>.<secret>", the shape of every token the gem mints in the cluster layout. */
+export const CLUSTER_TOKEN_PATTERN: RegExp;
 
-/** The Redis hash field a token is stored under: the token, or its lowercase hex SHA-256 with hashTokens. */
+/** Whether a value is a token of the layout (default "hash"). */
+export function isToken(value: unknown, layout?: "hash" | "cluster"): value is string;
+
+/** The field a token is stored under and revoked with: the token, or its lowercase hex SHA-256 with hashTokens. */
 export function fieldFor(token: string, hashTokens: boolean): string;
+
+/** What onError receives when a lookup fails: reason "unavailable" (Redis down, slow or failing over: the connection is refused with 503 or data.reason "unavailable") or "malformed" (the entry breaks the contract's read limits). */
+export class LookupError extends Error {
+  readonly name: "LookupError";
+  readonly reason: "unavailable" | "malformed";
+}

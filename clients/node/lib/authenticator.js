@@ -5,7 +5,8 @@
 
 const util = require("node:util");
 const { resolveOptions, printable } = require("./options");
-const { isToken, tokenFromCookieHeader, fieldFor } = require("./token");
+const { tokenFromCookieHeader } = require("./token");
+const LAYOUTS = { hash: require("./layouts/hash"), cluster: require("./layouts/cluster") };
 const { openConnections, reportErrors, superviseConnection, closeConnection } = require("./connections");
 const { SessionStore } = require("./store");
 const { Revocations } = require("./revocations");
@@ -26,7 +27,8 @@ function createAuthenticator(options) {
     superviseConnection(subscriber, "subscriber", supervision),
     ownsLookups ? superviseConnection(lookups, "lookup", supervision) : () => {},
   ];
-  const store = new SessionStore(lookups, { ...settings, ownsClient: ownsLookups });
+  const layout = LAYOUTS[settings.layout];
+  const store = new SessionStore(lookups, layout, settings, { ownsClient: ownsLookups });
   const revocations = new Revocations({
     subscriber,
     channel: `${settings.storeKey}:revoked`,
@@ -36,7 +38,7 @@ function createAuthenticator(options) {
   let closing = null;
 
   function tokenFromCookie(header) {
-    return tokenFromCookieHeader(header, settings.cookieName, settings.maxCookieHeaderBytes);
+    return tokenFromCookieHeader(header, settings.cookieName, settings.maxCookieHeaderBytes, layout.isToken);
   }
 
   function originAllowed(origin) {
@@ -50,12 +52,13 @@ function createAuthenticator(options) {
   // connection is tracked for live revocation from before the lookup, so that a revocation
   // racing with it is not missed; on refusal it is untracked again.
   async function admitToken(token, handle) {
-    if (closing || !isToken(token)) return UNAUTHORIZED;
-    const field = fieldFor(token, settings.hashTokens);
-    if (handle) revocations.track(field, handle);
+    const locator = closing ? null : store.locate(token); // null: not a token of the layout's shape
+    if (!locator) return UNAUTHORIZED;
+    const { field } = locator;
+    if (handle) revocations.track(locator, handle);
     let found;
     try {
-      found = await store.lookup(field);
+      found = await store.lookup(locator);
     } catch (error) {
       if (handle) revocations.untrack(field, handle);
       settings.onError(error);
@@ -86,7 +89,7 @@ function createAuthenticator(options) {
   }
 
   // What the adapters share.
-  const core = { settings, revocations, admit, tokenFromCookie };
+  const core = { settings, revocations, admit, tokenFromCookie, isToken: layout.isToken };
 
   // Closes both Redis connections (a client passed in as `redis` is left to its owner).
   function close() {

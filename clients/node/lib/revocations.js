@@ -19,7 +19,7 @@ class Revocations {
   #channel;
   #store;
   #onError;
-  #entries = new Map(); // field -> { handles: Set<handle>, timer, expiresAt: local ms or Infinity }
+  #entries = new Map(); // field -> { locator, handles: Set<handle>, timer, expiresAt: local ms or Infinity }
   #revokedWhilePending = new WeakMap(); // handle -> reason
   #closed = false;
 
@@ -36,11 +36,13 @@ class Revocations {
     if (subscriber.status === "ready") this.#subscribe();
   }
 
-  // Called before the lookup, so that a revocation racing with it is not missed.
-  track(field, handle) {
+  // Called before the lookup, so that a revocation racing with it is not missed. The locator
+  // (store.locate) is where the entry is looked up again.
+  track(locator, handle) {
+    const { field } = locator;
     let entry = this.#entries.get(field);
     if (!entry) {
-      entry = { handles: new Set(), timer: null, expiresAt: Infinity };
+      entry = { locator, handles: new Set(), timer: null, expiresAt: Infinity };
       this.#entries.set(field, entry);
     }
     entry.handles.add(handle);
@@ -54,8 +56,8 @@ class Revocations {
 
   // The lookup found a live entry: end its connections at expiry. The adapter untracks each
   // handle when its connection goes.
-  accepted(field, { expiresAt, now }) {
-    this.#scheduleExpiry(field, expiresAt, now);
+  accepted(field, { expiresInMs }) {
+    this.#scheduleExpiry(field, expiresInMs);
   }
 
   untrack(field, handle) {
@@ -110,14 +112,15 @@ class Revocations {
     );
   }
 
-  // The entry's expiry is the gem's, in Redis time: wake up then and look again (a touch may
-  // have moved it; a sweep that has not run yet would not have announced it). It is also kept
-  // in local time, so that it is enforced while Redis cannot be asked.
-  #scheduleExpiry(field, expiresAt, now) {
+  // The entry's expiry, as Redis judges it (the hash layout's score against Redis' clock, or the
+  // cluster layout's PTTL): wake up then and look again (a touch may have moved it; expiry is
+  // not announced, or not yet). It is also kept in local time, so that it is enforced while
+  // Redis cannot be asked.
+  #scheduleExpiry(field, expiresInMs) {
     const entry = this.#entries.get(field);
     if (!entry) return;
-    entry.expiresAt = expiresAt === null ? Infinity : performance.now() + (expiresAt - now);
-    if (expiresAt !== null) this.#wakeUpIn(field, entry, expiresAt - now + 1);
+    entry.expiresAt = expiresInMs === null ? Infinity : performance.now() + expiresInMs;
+    if (expiresInMs !== null) this.#wakeUpIn(field, entry, expiresInMs + 1);
   }
 
   #wakeUpIn(field, entry, delayMs) {
@@ -128,10 +131,11 @@ class Revocations {
 
   // Looks the field up again; ends its connections if the entry is gone or expired.
   async #recheck(field) {
-    if (this.#closed || !this.#entries.has(field)) return;
+    const tracked = this.#entries.get(field);
+    if (this.#closed || !tracked) return;
     let result;
     try {
-      result = await this.#store.lookup(field);
+      result = await this.#store.lookup(tracked.locator);
     } catch (error) {
       const entry = this.#entries.get(field);
       if (!entry || this.#closed) return;
@@ -148,7 +152,7 @@ class Revocations {
       return;
     }
     if (result === null) this.revoke(field);
-    else this.#scheduleExpiry(field, result.expiresAt, result.now);
+    else this.#scheduleExpiry(field, result.expiresInMs);
   }
 
   // After a gap in the subscription, announcements may have been missed: look every tracked

@@ -3,9 +3,7 @@
 // Socket.IO 4 middleware: authenticates the handshake, sets socket.data.session, and
 // disconnects the socket when its session is revoked or expires.
 
-const { isToken } = require("./token");
-
-function socketIoMiddleware({ settings, revocations, admit, tokenFromCookie }) {
+function socketIoMiddleware({ settings, revocations, admit, tokenFromCookie, isToken }) {
   // A non-browser client may send { auth: { token } }; otherwise the cookie is read.
   function tokenFromHandshake(handshake) {
     const auth = handshake.auth;

@@ -1,40 +1,18 @@
 "use strict";
 
 // Reads one entry the way the gem's fetch does, in one command and one round trip, with a deadline.
+// The layout (lib/layouts/) names the keys, writes the script and reads its reply; ioredis sends
+// the script with EVAL the first time on each connection and EVALSHA after (EVAL again on
+// NOSCRIPT), to the node that holds its keys on a Redis Cluster.
 
 const { parseEntry } = require("./entry");
 const { Deadlines } = require("./deadlines");
-
-// The lookup, as one read-only script (flagged no-writes: a read-only replica may run it): the
-// entry, its expiry score as Redis wrote it (JavaScript judges it, "inf" included), and Redis'
-// clock in milliseconds (a Lua number becomes an integer reply, truncated: the floor).
-// ioredis sends it with EVAL the first time on each connection and EVALSHA after (EVAL again on
-// NOSCRIPT). KEYS[1] the store hash, KEYS[2] the expiry index; ARGV[1] the field.
-const LOOKUP_COMMAND = "sessionBridgeLookup";
-const LOOKUP_SCRIPT = Object.freeze({
-  numberOfKeys: 2,
-  readOnly: true,
-  lua: `#!lua flags=no-writes
-local now = redis.call('TIME')
-return { redis.call('HGET', KEYS[1], ARGV[1]), redis.call('ZSCORE', KEYS[2], ARGV[1]), now[1] * 1000 + now[2] / 1000 }
-`,
-});
-const SEND_LOOKUP = `${LOOKUP_COMMAND}Buffer`; // the variant that answers Buffers: limits apply to the bytes
-
-class LookupError extends Error {
-  // reason: "unavailable" (Redis down, slow or busy) or "malformed" (the entry is not a JSON
-  // object within the contract's read limits, or its expiry score is not a finite number)
-  constructor(reason, message) {
-    super(message);
-    this.name = "LookupError";
-    this.reason = reason;
-  }
-}
+const { LookupError } = require("./errors");
 
 // One lookup in flight: sent (or waiting for the connection), answered or expired.
 class Lookup {
-  constructor(field, resolve, reject) {
-    this.field = field;
+  constructor(locator, resolve, reject) {
+    this.locator = locator;
     this.resolve = resolve;
     this.reject = reject;
     this.sent = false;
@@ -47,29 +25,38 @@ class Lookup {
 class SessionStore {
   #client;
   #ownsClient;
-  #storeKey;
-  #expiresKey;
+  #layout;
+  #command; // the layout's script, in the variant that answers Buffers: limits apply to the bytes
+  #settings;
   #timeout;
   #maxPending;
   #pending = 0; // sent and not answered by Redis yet, or waiting for the connection
   #deadlines;
   #waitingForReady = false;
 
-  constructor(client, { storeKey, commandTimeout, maxPendingLookups, ownsClient }) {
+  constructor(client, layout, settings, { ownsClient }) {
     this.#client = client;
     this.#ownsClient = ownsClient;
-    this.#storeKey = storeKey;
-    this.#expiresKey = `${storeKey}:expires`;
-    this.#timeout = commandTimeout;
-    this.#maxPending = maxPendingLookups;
-    this.#deadlines = new Deadlines(commandTimeout, this.#expired);
-    client.defineCommand(LOOKUP_COMMAND, LOOKUP_SCRIPT);
+    this.#layout = layout;
+    this.#command = `${layout.LOOKUP.name}Buffer`;
+    this.#settings = settings;
+    this.#timeout = settings.commandTimeout;
+    this.#maxPending = settings.maxPendingLookups;
+    this.#deadlines = new Deadlines(settings.commandTimeout, this.#expired);
+    const { name, ...script } = layout.LOOKUP;
+    client.defineCommand(name, script);
   }
 
-  // { session, expiresAt, now } for a live entry (expiresAt null: it never expires; both in
-  // Redis milliseconds), or null when there is none or it has expired. Rejects with LookupError,
-  // at the latest commandTimeout after the call.
-  lookup(field) {
+  // Where the entry of a token is ({ field, args }), or null when the token is not of the
+  // layout's shape.
+  locate(token) {
+    return this.#layout.isToken(token) ? this.#layout.locate(token, this.#settings) : null;
+  }
+
+  // { session, expiresInMs } for a live entry (expiresInMs null: it never expires), or null when
+  // there is none or it has expired. Rejects with LookupError, at the latest commandTimeout after
+  // the call.
+  lookup(locator) {
     if (this.#pending >= this.#maxPending) {
       return Promise.reject(new LookupError("unavailable", `${this.#pending} lookups are already waiting for Redis`));
     }
@@ -77,7 +64,7 @@ class SessionStore {
       return Promise.reject(new LookupError("unavailable", "the Redis connection is closed"));
     }
     return new Promise((resolve, reject) => {
-      const call = new Lookup(field, resolve, reject);
+      const call = new Lookup(locator, resolve, reject);
       this.#pending += 1;
       this.#deadlines.add(call);
       if (this.#client.status === "ready") this.#send(call);
@@ -87,7 +74,7 @@ class SessionStore {
 
   #send(call) {
     call.sent = true;
-    this.#client[SEND_LOOKUP](this.#storeKey, this.#expiresKey, call.field).then(
+    this.#client[this.#command](...call.locator.args).then(
       (reply) => this.#answered(call, reply),
       (error) => this.#failed(call, error),
     );
@@ -145,32 +132,22 @@ class SessionStore {
   };
 
   #interpret(reply) {
-    if (!Array.isArray(reply) || reply.length !== 3 || !Number.isSafeInteger(reply[2])) {
-      throw new LookupError("unavailable", "Redis lookup failed: the lookup script answered oddly");
-    }
-    const [entry, score, now] = reply;
-    if (entry === null) return null;
-    // Redis may hold "inf" or "-inf": no expiry the gem writes, so the entry is refused rather
-    // than guessed at (Number("inf") is NaN, which compared as "not expired" and then
-    // rescheduled the expiry check every millisecond).
-    const expiresAt = score === null ? null : Number(score.toString("latin1"));
-    if (expiresAt !== null && !Number.isFinite(expiresAt)) {
-      throw new LookupError("malformed", `the expiry score under ${this.#expiresKey} is not a finite number`);
-    }
-    if (expiresAt !== null && expiresAt <= now) return null;
+    const found = this.#layout.interpret(reply, this.#settings);
+    if (found === null) return null;
     let session;
     try {
-      session = parseEntry(entry);
+      session = parseEntry(found.entry);
     } catch (error) {
-      throw new LookupError("malformed", `the entry under ${this.#storeKey} ${error.message}`);
+      throw new LookupError("malformed", `the entry under ${this.#settings.storeKey} ${error.message}`);
     }
-    return { session, expiresAt, now };
+    return { session, expiresInMs: found.expiresInMs };
   }
 
   // A connection that let a command miss its deadline may be stalled or half-open: a new one
   // replaces it rather than letting commands collect on it. Destroying the socket (rather than
   // a polite close, which waits for a peer that may never answer) fails its commands at once,
-  // since maxRetriesPerRequest is 0, and ioredis reconnects.
+  // since maxRetriesPerRequest is 0, and ioredis reconnects. (A Redis Cluster has a connection
+  // per node and no `stream`: the heartbeat replaces a stalled node's, see superviseConnection.)
   #replaceStalledConnection() {
     if (this.#client.status === "ready") this.#client.stream?.destroy();
   }

@@ -1,21 +1,17 @@
 "use strict";
 
-// What a token looks like, where it is found, and which hash field it names.
+// Where a token is found, and which field it names. What a token looks like is the layout's
+// (lib/layouts/).
 
 const { createHash } = require("node:crypto");
 
-const TOKEN_PATTERN = /^[0-9a-f]{32}$/;
-
-function isToken(value) {
-  return typeof value === "string" && value.length === 32 && TOKEN_PATTERN.test(value);
-}
-
-// The token in a Cookie header, or null. A header that is not a string, is empty or is larger
-// than maxBytes is not parsed. Values are taken as sent (no percent-decoding): the gem writes
-// plain hex, so anything else is not one of its tokens. A header that carries the cookie more
+// The token in a Cookie header, or null: also when isToken (the layout's check) refuses it. A
+// header that is not a string, is empty or is larger than maxBytes is not parsed. Values are
+// taken as sent (no percent-decoding): the gem writes plain hex and dots, so anything else is not
+// one of its tokens. A header that carries the cookie more
 // than once with different values is refused: a sibling subdomain can set a cookie of the same
 // name that the browser sends first (cookie tossing), so no copy can be trusted.
-function tokenFromCookieHeader(header, cookieName, maxBytes) {
+function tokenFromCookieHeader(header, cookieName, maxBytes, isToken) {
   if (typeof header !== "string" || header.length === 0 || header.length > maxBytes
     || Buffer.byteLength(header) > maxBytes) {
     return null;
@@ -45,9 +41,10 @@ function isSpace(code) {
   return code === 0x20 || code === 0x09;
 }
 
-// The Redis hash field the gem stores a token under: the token, or its SHA-256 (hash_tokens).
+// The field the gem stores a token under and announces revocations with: the token, or its
+// SHA-256 (hash_tokens), in either layout.
 function fieldFor(token, hashTokens) {
   return hashTokens ? createHash("sha256").update(token, "latin1").digest("hex") : token;
 }
 
-module.exports = { TOKEN_PATTERN, isToken, tokenFromCookieHeader, fieldFor };
+module.exports = { tokenFromCookieHeader, fieldFor };

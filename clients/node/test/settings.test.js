@@ -84,6 +84,33 @@ describe("the Redis password", () => {
     assert.ok(!text.includes("s3cret") && !text.includes("Pa55word"), text);
   });
 
+  it("is never printed from cluster or sentinels URLs", async () => {
+    const nowhere = `127.0.0.1:${server.port + 1}`; // nothing is asked: only the settings are printed
+    for (const options of [
+      { layout: "cluster", cluster: [`redis://:${PASSWORD}@${nowhere}`, `rediss://u:${PASSWORD}@${nowhere}`] },
+      { layout: "cluster", cluster: [`redis://:${PASSWORD}@${nowhere}`, `redis://:${PASSWORD}@${nowhere}`] },
+      { sentinels: [`redis://:${PASSWORD}@${nowhere}`], name: "mymaster", redis: `redis://:${PASSWORD}@${nowhere}/0` },
+    ]) {
+      let auth;
+      try {
+        auth = createAuthenticator({ ...options, connectTimeout: 100, onError: () => {} });
+      } catch (error) {
+        assert.match(error.message, /every URL in cluster must carry the same scheme, user and password/);
+        assert.ok(!printed(error).includes("Pa55word"));
+        continue;
+      }
+      try {
+        for (const value of [auth, auth.settings]) {
+          const text = printed(value);
+          assert.ok(!text.includes("s3cret") && !text.includes("Pa55word"), text);
+          assert.match(text, new RegExp(`REDACTED@${nowhere.replace(/\./g, "\\.")}`));
+        }
+      } finally {
+        await auth.close();
+      }
+    }
+  });
+
   it("is never printed from an ioredis client passed as redis, nor from its tls key", async () => {
     const client = new Redis({ port: server.port, password: PASSWORD, lazyConnect: true });
     const auth = createAuthenticator({

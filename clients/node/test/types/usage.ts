@@ -2,7 +2,9 @@
 import { createServer } from "node:http";
 import { Server } from "socket.io";
 import Redis from "ioredis";
-import { createAuthenticator, fieldFor, isToken, TOKEN_PATTERN, DEFAULTS, type Session } from "session-bridge";
+import {
+  createAuthenticator, fieldFor, isToken, TOKEN_PATTERN, CLUSTER_TOKEN_PATTERN, DEFAULTS, LookupError, type Session,
+} from "session-bridge";
 
 interface MySession {
   user_id: number;
@@ -37,6 +39,28 @@ const field: string = fieldFor("0123456789abcdef0123456789abcdef", true);
 const ok: boolean = isToken(field) && TOKEN_PATTERN.test(field) && DEFAULTS.hashTokens;
 const tracked: number = auth.tracked.sockets + auth.tracked.fields;
 void [handler, anything, ok, tracked, auth.close(), shared.settings.origins];
+
+// The cluster layout, on a Redis Cluster (seed URLs or a Redis.Cluster client) and through Sentinel.
+const onCluster = createAuthenticator({
+  layout: "cluster",
+  cluster: ["redis://127.0.0.1:7000", "redis://127.0.0.1:7001"],
+  redisOptions: { password: "secret" },
+  onError: (error) => {
+    if (error instanceof LookupError && error.reason === "unavailable") console.warn("Redis is away");
+  },
+});
+const seeds: readonly string[] | null = onCluster.settings.cluster;
+const clusterClient = createAuthenticator({ layout: "cluster", redis: new Redis.Cluster([{ port: 7000 }], { lazyConnect: true }) });
+const sentinel = createAuthenticator({
+  redis: "rediss://:secret@ignored/2",
+  sentinels: ["redis://127.0.0.1:26379", "redis://127.0.0.1:26380"],
+  name: "mymaster",
+  layout: DEFAULTS.layout,
+});
+const master: string | null = sentinel.settings.name;
+const clusterToken: boolean = isToken("73475cb4.0123456789abcdef0123456789abcdef", "cluster")
+  && CLUSTER_TOKEN_PATTERN.test("73475cb4.0123456789abcdef0123456789abcdef");
+void [seeds, master, clusterToken, clusterClient.close()];
 
 // Express: app-wide, per route, optional, and beside express-session under another property.
 import express from "express";
