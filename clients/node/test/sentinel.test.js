@@ -7,6 +7,7 @@ const assert = require("node:assert/strict");
 const { after, before, describe, it } = require("node:test");
 const Redis = require("ioredis");
 const { startSentinel } = require("./support/topology");
+const { eventually } = require("./support/redis-server");
 const { startServer, connect, disconnection, whoami, cookieFor } = require("./support/harness");
 const { clusterToken, publishEntry, revokeEntry } = require("./support/cluster-layout");
 
@@ -74,6 +75,33 @@ describe("through Sentinel", () => {
       await master.config("SET", "requirepass", "");
       await replica.config("SET", "masterauth", "");
       replica.disconnect();
+    }
+  });
+
+  // Last: the topology's master changes.
+  it("follows a planned failover (SENTINEL FAILOVER): a revocation on the new master disconnects", async () => {
+    const { sentinel_ports: [sentinelPort], master_name: name, replica_port: replicaPort } = topology.description;
+    const token = clusterToken(84);
+    await publishEntry(master, token, '{"user_id":84}', { userId: 84 });
+    await master.wait(1, 1000);
+    const socket = await connect(clusterLayout.url, { cookie: cookieFor(token) });
+    const sentinel = new Redis({ port: sentinelPort });
+    const promoted = new Redis({ port: replicaPort });
+    try {
+      await sentinel.sentinel("FAILOVER", name);
+      assert.ok(await eventually(async () => {
+        const [, subscribed] = await promoted.pubsub("NUMSUB", "mySessionStore:revoked");
+        return subscribed === 2 && (await promoted.info("replication")).includes("role:master");
+      }, 10_000), "both companions' subscribers moved to the promoted master");
+      assert.deepEqual(await clusterLayout.auth.authorizeToken(token), { user_id: 84 });
+      const disconnected = disconnection(socket, 1000);
+
+      await revokeEntry(promoted, token);
+
+      assert.equal((await disconnected).reason, "io server disconnect");
+    } finally {
+      sentinel.disconnect();
+      promoted.disconnect();
     }
   });
 });
