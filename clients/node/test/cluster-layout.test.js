@@ -5,8 +5,10 @@
 // TTL, and revoked by a PUBLISH of their field.
 
 const assert = require("node:assert/strict");
+const http = require("node:http");
 const { after, before, describe, it } = require("node:test");
 const Redis = require("ioredis");
+const { WebSocketServer } = require("ws");
 const {
   createAuthenticator, CLUSTER_TOKEN_PATTERN, TOKEN_PATTERN, isToken, fieldFor, LookupError,
 } = require("..");
@@ -14,6 +16,7 @@ const { entryKey } = require("../lib/layouts/cluster");
 const { RedisServer, delay, eventually } = require("./support/redis-server");
 const { contract } = require("./support/contract");
 const { startServer, connect, disconnection, whoami, cookieFor, commandCalls } = require("./support/harness");
+const { listen, get, openWebSocket, closing } = require("./support/http");
 const { tagFor, clusterToken, keysFor, publishEntry, revokeEntry, keySlot } = require("./support/cluster-layout");
 
 const layout = contract("cluster_layout");
@@ -191,6 +194,59 @@ describe("the cluster layout on one redis-server", () => {
     assert.ok(plain.errors[0] instanceof LookupError && plain.errors[0].reason === "malformed");
     assert.match(plain.errors[0].message, /^the entry under mySessionStore is not valid JSON/);
     assert.ok(!plain.errors[0].message.includes(token.slice(9)));
+  });
+});
+
+describe("the cluster layout behind Express and ws", () => {
+  let server;
+  let redis;
+  let auth;
+  let app;
+  let url;
+
+  before(async () => {
+    server = await RedisServer.start();
+    redis = new Redis(server.url);
+    auth = createAuthenticator({ redis: server.url, layout: "cluster", onError: () => {} });
+    const guard = auth.ws();
+    const wss = new WebSocketServer({ noServer: true });
+    app = http.createServer((req, res) => {
+      auth.express()(req, res, () => res.end(JSON.stringify(req.session)));
+    });
+    app.on("upgrade", (req, socket, head) => guard.handleUpgrade(wss, req, socket, head));
+    wss.on("connection", (ws, req) => ws.send(JSON.stringify(req.session)));
+    url = await listen(app);
+  });
+
+  after(async () => {
+    app?.closeAllConnections();
+    await new Promise((resolve) => (app ? app.close(resolve) : resolve()));
+    await auth?.close();
+    redis?.disconnect();
+    await server?.cleanup();
+  });
+
+  it("answers an Express request with the session, and 401 for a hash-layout token", async () => {
+    const token = clusterToken(91);
+    await publishEntry(redis, token, '{"user_id":91}', { userId: 91 });
+    assert.deepEqual((await get(url, { cookie: cookieFor(token) })).body, '{"user_id":91}');
+    assert.equal((await get(url, { cookie: cookieFor("0123456789abcdef0123456789abcdef") })).status, 401);
+  });
+
+  it("closes a ws connection with 4001 \"session expired\" at its entry's TTL, \"session revoked\" on revocation", async () => {
+    const expiring = clusterToken(92);
+    await publishEntry(redis, expiring, '{"user_id":92}', { userId: 92, ttlMs: 400 });
+    const revoked = clusterToken(92);
+    await publishEntry(redis, revoked, '{"user_id":92}', { userId: 92 });
+    const first = await openWebSocket(url, { cookie: cookieFor(expiring) });
+    const second = await openWebSocket(url, { cookie: cookieFor(revoked) });
+    assert.deepEqual(first.greeting, { user_id: 92 });
+
+    assert.deepEqual(await closing(first.ws, 2000).then(({ code, reason }) => ({ code, reason })),
+      { code: 4001, reason: "session expired" });
+    const closed = closing(second.ws, 1000);
+    await revokeEntry(redis, revoked);
+    assert.deepEqual(await closed.then(({ code, reason }) => ({ code, reason })), { code: 4001, reason: "session revoked" });
   });
 });
 
