@@ -168,7 +168,7 @@ function superviseConnection(client, role, { timeoutMs, onError }) {
     const deadline = setTimeout(() => {
       pinging.delete(connection);
       if (connection.stream !== stream || connection.status !== "ready") return;
-      onError(new Error(`${describe(client, connection, role)}: no answer to PING within ${timeoutMs} ms, reconnecting`));
+      onError(new Error(`${connectionLabel(client, connection, role)}: no answer to PING within ${timeoutMs} ms, reconnecting`));
       stream.destroy();
     }, timeoutMs);
     connection.ping().catch(() => {}).finally(() => {
@@ -186,7 +186,7 @@ function superviseConnection(client, role, { timeoutMs, onError }) {
 }
 
 // "Redis lookup connection", and to which node on a Redis Cluster.
-function describe(client, connection, role) {
+function connectionLabel(client, connection, role) {
   return client.isCluster
     ? `Redis ${role} connection to ${connection.options.host}:${connection.options.port}`
     : `Redis ${role} connection`;

@@ -144,6 +144,50 @@ describe("a failover on a Redis Cluster", () => {
   });
 });
 
+describe("a stalled master on a Redis Cluster", () => {
+  let topology;
+  let admin;
+  let guarded;
+  let stopped = null; // the pid of the SIGSTOPped master, until SIGCONT
+
+  before(async () => {
+    topology = await startCluster();
+    admin = new Redis.Cluster([topology.description.seed_urls[0]]);
+  });
+
+  after(async () => {
+    if (stopped) process.kill(stopped, "SIGCONT");
+    await guarded?.close();
+    admin?.disconnect();
+    await topology?.stop();
+  });
+
+  // SIGSTOP: the master keeps its sockets open and answers nothing, as a hung host does.
+  it("refuses lookups in time while the master hangs, drops its silent connection, and finds the entry after the promotion", async (t) => {
+    const { description } = topology;
+    const victim = description.masters[1];
+    const [token] = tokensWhere(description, 1, (master) => master === victim);
+    await publishEntry(admin, token, '{"user_id":93}', { userId: 93 });
+    guarded = await startServer({ layout: "cluster", commandTimeout: TIMEOUT_MS, cluster: description.seed_urls });
+    assert.deepEqual(await guarded.auth.authorizeToken(token), { user_id: 93 });
+    const node = new Redis({ port: victim });
+    const pid = Number(/process_id:(\d+)/.exec(await node.info("server"))[1]);
+    node.disconnect();
+
+    process.kill(pid, "SIGSTOP");
+    stopped = pid;
+    const stoppedAt = performance.now();
+    const probes = await probeUntilFound(guarded.auth, token, guarded.errors, stoppedAt);
+
+    const outage = checkOutage(probes);
+    const backAt = Math.round(probes.at(-1).at);
+    assert.ok(guarded.errors.some((e) => e.message === `Redis lookup connection to 127.0.0.1:${victim}: `
+      + `no answer to PING within ${TIMEOUT_MS} ms, reconnecting`), "the silent connection was dropped");
+    t.diagnostic(`a SIGSTOPped master: ${outage.failed} lookups refused, the slowest in ${outage.slowestFailureMs} ms `
+      + `(deadline ${TIMEOUT_MS}); found again ${backAt} ms after the SIGSTOP`);
+  });
+});
+
 describe("a failover through Sentinel", () => {
   let topology;
   let guarded;
